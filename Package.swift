@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "vectorjobs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vectorjobs", targets: ["vectorjobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages). Each is wrapped by exactly one Swift module.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "JSON"),
+        .target(name: "JSONRPC", dependencies: ["JSON"]),
+        .target(name: "MCP", dependencies: ["JSONRPC", "JSON"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "Signing", dependencies: ["CCrypto"]),
+        .target(name: "Profiles", dependencies: ["CYAML"]),
+        .target(name: "Store", dependencies: ["CSQLite"]),
+        .target(name: "AnalyticDB", dependencies: ["HTTP", "Signing", "Profiles", "JSON"]),
+        .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "Profiles", "JSON"]),
+        .target(name: "Emulator", dependencies: ["Store", "Signing", "HTTP", "JSON", "AnalyticDB"]),
+        .target(name: "Tools", dependencies: ["MCP", "JSON", "Jobs", "AnalyticDB", "Profiles", "HTTP", "Emulator"]),
+        .executableTarget(name: "vectorjobs", dependencies: [
+            "Tools", "MCP", "JSONRPC", "Emulator", "HTTP", "Profiles", "Jobs", "Store", "AnalyticDB",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "VectorJobsTests", dependencies: [
+            "JSON", "JSONRPC", "MCP", "HTTP", "Signing", "Profiles", "Store", "AnalyticDB", "Jobs", "Emulator", "Tools",
+        ], exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+#ifndef VECTORJOBS_CSQLITE_SHIM_H
+#define VECTORJOBS_CSQLITE_SHIM_H
+#include <sqlite3.h>
+
+// SQLITE_TRANSIENT is a macro casting -1 to a function pointer; Swift cannot import it.
+static inline sqlite3_destructor_type CSQLite_transient(void) { return SQLITE_TRANSIENT; }
+static inline int CSQLite_busy_timeout(sqlite3 *db, int ms) { return sqlite3_busy_timeout(db, ms); }
+#endif
