@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages). Each is wrapped by exactly one Swift module.
@@ -19,18 +20,19 @@ let package = Package(
 
         .target(name: "JSON"),
         .target(name: "JSONRPC", dependencies: ["JSON"]),
-        .target(name: "MCP", dependencies: ["JSONRPC", "JSON"]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "MCP", dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Signing", dependencies: ["CCrypto"]),
         .target(name: "Profiles", dependencies: ["CYAML"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "AnalyticDB", dependencies: ["HTTP", "Signing", "Profiles", "JSON"]),
-        .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "Profiles", "JSON"]),
-        .target(name: "Emulator", dependencies: ["Store", "Signing", "HTTP", "JSON", "AnalyticDB"]),
+        .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "Profiles", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Emulator", dependencies: ["Store", "Signing", "HTTP", "JSON", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Tools", dependencies: ["MCP", "JSON", "Jobs", "AnalyticDB", "Profiles", "HTTP", "Emulator"]),
         .executableTarget(name: "vectorjobs", dependencies: [
             "Tools", "MCP", "JSONRPC", "Emulator", "HTTP", "Profiles", "Jobs", "Store", "AnalyticDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "VectorJobsTests", dependencies: [

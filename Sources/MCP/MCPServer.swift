@@ -1,0 +1,244 @@
+import Foundation
+import JSON
+import JSONRPC
+import Logging
+import Synchronization
+
+/// An MCP server over any message sink: lifecycle and version negotiation, tools, progress, cancellation, logging.
+///
+/// Requests are handled concurrently, each in its own task; exactly one reply goes out per request, unless the
+/// client cancelled it. Tools may be called before `initialize`, and each tool is also a plain JSON-RPC method of
+/// its own name (params = arguments, result = the structured content).
+public final class MCPServer: Sendable {
+    public struct Info: Sendable {
+        public var name: String
+        public var version: String
+        public var instructions: String?
+        public init(name: String, version: String, instructions: String? = nil) {
+            self.name = name
+            self.version = version
+            self.instructions = instructions
+        }
+    }
+
+    public let info: Info
+    public let catalog: any ToolCatalog
+    public let sink: any MessageSink
+    public let pageSize: Int
+    private let logger = Logger(label: "vectorjobs.mcp")
+    private let validators: [String: JSONSchemaValidator]
+    private let definitions: [String: ToolDefinition]
+
+    private struct State {
+        var inFlight: [RequestID: Task<Void, Never>] = [:]
+        var cancelled: Set<RequestID> = []
+        var negotiatedVersion: String?
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    public init(info: Info, catalog: any ToolCatalog, sink: any MessageSink, pageSize: Int = 100) {
+        self.info = info
+        self.catalog = catalog
+        self.sink = sink
+        self.pageSize = max(1, pageSize)
+        var validators: [String: JSONSchemaValidator] = [:]
+        var definitions: [String: ToolDefinition] = [:]
+        for tool in catalog.definitions {
+            validators[tool.name] = JSONSchemaValidator(tool.inputSchema)
+            definitions[tool.name] = tool
+        }
+        self.validators = validators
+        self.definitions = definitions
+    }
+
+    public var negotiatedVersion: String? { state.withLock { $0.negotiatedVersion } }
+
+    /// Takes one incoming message (from the reader thread) and handles it without blocking the caller.
+    public func receive(_ incoming: StdioConnection.Incoming) {
+        guard case .message(let message) = incoming else { return }
+        switch message {
+        case .request(let id, let method, let params):
+            startRequest(id: id, method: method, params: params)
+        case .notification(let method, let params):
+            handleNotification(method: method, params: params)
+        case .response, .error:
+            break // We send no requests, so there is nothing to match replies to.
+        }
+    }
+
+    /// Resolves when no request is in flight (used to exit after owed replies are written).
+    public func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state -> Bool in
+                if state.inFlight.isEmpty { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private func startRequest(id: RequestID, method: String, params: JSON?) {
+        state.withLock { state in
+            let task = Task { [self] in
+                let reply: Message
+                do {
+                    reply = .response(id: id, result: try await handleRequest(id: id, method: method, params: params))
+                } catch let error as RPCError {
+                    reply = .error(id: id, error: error)
+                } catch {
+                    reply = .error(id: id, error: .internalError(LogRouter.shared.redact(String(describing: error))))
+                }
+                finish(id: id, reply: reply)
+            }
+            state.inFlight[id] = task
+        }
+    }
+
+    /// Sends the one reply of a request (none when the client cancelled it) and forgets the request.
+    private func finish(id: RequestID, reply: Message) {
+        let (send, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            state.inFlight[id] = nil
+            let wasCancelled = state.cancelled.remove(id) != nil
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if state.inFlight.isEmpty { swap(&waiters, &state.idleWaiters) }
+            return (!wasCancelled, waiters)
+        }
+        if send { sink.send(reply) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func handleNotification(method: String, params: JSON?) {
+        switch method {
+        case "notifications/cancelled":
+            guard let raw = params?["requestId"], let id = RequestID(raw) else { return }
+            let task = state.withLock { state -> Task<Void, Never>? in
+                guard let task = state.inFlight[id] else { return nil }
+                state.cancelled.insert(id)
+                return task
+            }
+            task?.cancel()
+        default:
+            break // notifications/initialized and anything unknown need no action.
+        }
+    }
+
+    func handleRequest(id: RequestID, method: String, params: JSON?) async throws -> JSON {
+        switch method {
+        case "initialize":
+            return initialize(params)
+        case "ping":
+            return [:]
+        case "tools/list":
+            return try listTools(cursor: params?["cursor"])
+        case "tools/call":
+            return try await callTool(params)
+        case "logging/setLevel":
+            guard let raw = params?["level"]?.stringValue, let level = LogLevel(rawValue: raw) else {
+                throw RPCError.invalidParams("\"level\" must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            LogRouter.shared.setClientLevel(level, sink: sink)
+            return [:]
+        case "server/discover":
+            // We speak the handshake revisions; this makes dual-mode clients fall back to `initialize`.
+            throw RPCError.methodNotFound(method)
+        default:
+            if definitions[method] != nil { return try await callToolAsMethod(method, params: params) }
+            throw RPCError.methodNotFound(method)
+        }
+    }
+
+    private func initialize(_ params: JSON?) -> JSON {
+        let version = ProtocolVersion.negotiate(params?["protocolVersion"]?.stringValue)
+        state.withLock { $0.negotiatedVersion = version }
+        var result: JSON = [
+            "protocolVersion": .string(version),
+            "capabilities": ["tools": ["listChanged": false], "logging": [:]],
+            "serverInfo": ["name": .string(info.name), "version": .string(info.version)],
+        ]
+        if let instructions = info.instructions { result["instructions"] = .string(instructions) }
+        return result
+    }
+
+    private func listTools(cursor: JSON?) throws -> JSON {
+        let all = catalog.definitions
+        var start = 0
+        if let cursor, cursor != .null {
+            guard let text = cursor.stringValue, let offset = Self.decodeCursor(text), offset <= all.count else {
+                throw RPCError.invalidParams("invalid cursor")
+            }
+            start = offset
+        }
+        let end = min(all.count, start + pageSize)
+        var result: JSON = ["tools": .array(all[start..<end].map(\.json))]
+        if end < all.count { result["nextCursor"] = .string(Self.encodeCursor(end)) }
+        return result
+    }
+
+    static func encodeCursor(_ offset: Int) -> String { Data("tools:\(offset)".utf8).base64EncodedString() }
+    static func decodeCursor(_ cursor: String) -> Int? {
+        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
+              text.hasPrefix("tools:") else { return nil }
+        return Int(text.dropFirst(6))
+    }
+
+    private func progressReporter(_ params: JSON?) -> ProgressReporter? {
+        guard let token = params?["_meta"]?["progressToken"], token.stringValue != nil || token.intValue != nil else { return nil }
+        return ProgressReporter(token: token, sink: sink)
+    }
+
+    private func callTool(_ params: JSON?) async throws -> JSON {
+        guard let name = params?["name"]?.stringValue else { throw RPCError.invalidParams("\"name\" is required") }
+        guard definitions[name] != nil else { throw RPCError.invalidParams("Unknown tool: \(name)") }
+        var arguments = params?["arguments"] ?? [:]
+        if arguments == .null { arguments = [:] }
+        let context = ToolCallContext(progress: progressReporter(params))
+        switch await run(name, arguments: arguments, context: context) {
+        case .success(let structured):
+            return ["content": [["type": "text", "text": .string(structured.serialized())]], "structuredContent": structured, "isError": false]
+        case .failure(let failure):
+            var result: JSON = ["content": [["type": "text", "text": .string(failure.message)]], "isError": true]
+            if let details = failure.details { result["_meta"] = ["vectorjobs/error": details] }
+            return result
+        }
+    }
+
+    private func callToolAsMethod(_ name: String, params: JSON?) async throws -> JSON {
+        var arguments = params ?? [:]
+        arguments["_meta"] = nil
+        switch await run(name, arguments: arguments, context: ToolCallContext(progress: progressReporter(params))) {
+        case .success(let structured):
+            return structured
+        case .failure(let failure):
+            let code: ErrorCode = failure.details?["violations"] != nil ? .invalidParams : .toolError
+            throw RPCError(code, failure.message, data: failure.details)
+        }
+    }
+
+    /// Validates the arguments, then runs the tool. Errors of the tool come back as failures, never as throws.
+    func run(_ name: String, arguments: JSON, context: ToolCallContext) async -> Result<JSON, ToolFailure> {
+        let violations = validators[name]?.validate(arguments) ?? []
+        if !violations.isEmpty {
+            let lines = violations.map { "- \($0.path): \($0.message) (rule: \($0.rule))" }.joined(separator: "\n")
+            return .failure(ToolFailure("Invalid arguments for \(name):\n\(lines)",
+                                        details: ["violations": .array(violations.map(\.json))]))
+        }
+        do {
+            return .success(try await catalog.call(name, arguments: arguments, context: context))
+        } catch {
+            logger.debug("tool failed", metadata: ["tool": "\(name)"])
+            return .failure(ToolFailure(LogRouter.shared.redact(error.message),
+                                        details: error.details.map { JSON.parse(redacting: $0) }))
+        }
+    }
+}
+
+extension JSON {
+    /// The value with every registered secret masked (re-parsed from its redacted text).
+    static func parse(redacting value: JSON) -> JSON {
+        let text = value.serialized()
+        let redacted = LogRouter.shared.redact(text)
+        return redacted == text ? value : ((try? JSON.parse(redacted)) ?? .null)
+    }
+}
