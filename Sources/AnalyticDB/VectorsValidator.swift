@@ -22,7 +22,7 @@ public struct VectorsReport: Sendable {
 /// one dimension throughout. Feed it chunks in order with `consume`, then call `finish`.
 ///
 /// It scans bytes directly (no JSON values are built), so it runs at several hundred MB/s.
-public struct VectorsValidator {
+public struct VectorsValidator: Sendable {
     public static let maxFileBytes: Int64 = 200 * 1024 * 1024
 
     public private(set) var report = VectorsReport()
