@@ -55,7 +55,7 @@ public struct BodyReader: @unchecked Sendable {
     private var memoryOffset = 0
     private var file: FileHandle?
     private var fileRemaining: Int64?
-    /// Called with each chunk as it is read (for validation or progress while streaming).
+    /// Called with each chunk of the file parts as it is read (for validation or progress while streaming).
     public var observer: (@Sendable (UnsafeRawBufferPointer) throws -> Void)?
     public private(set) var bytesRead: Int64 = 0
 
@@ -78,7 +78,8 @@ public struct BodyReader: @unchecked Sendable {
                         buffer.baseAddress!.copyMemory(from: src.baseAddress! + memoryOffset, byteCount: n)
                     }
                     memoryOffset += n
-                    return try deliver(buffer, n)
+                    bytesRead += Int64(n)
+                    return n
                 }
                 memoryOffset = 0
                 index += 1
@@ -121,7 +122,7 @@ public struct HTTPRequest: Sendable {
     /// Total time allowed for the exchange.
     public var timeout: Duration
     public var connectTimeout: Duration
-    /// Sees each chunk of the body as it is sent; throwing aborts the request.
+    /// Sees each chunk of the body's file parts as it is sent; throwing aborts the request.
     public var bodyObserver: (@Sendable (UnsafeRawBufferPointer) throws -> Void)?
     /// When set, the response body is written to this file instead of memory (for downloads).
     public var responseBodyPath: String?

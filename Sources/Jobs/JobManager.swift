@@ -367,6 +367,49 @@ public final class JobManager: Sendable {
         return try await refresh(id)
     }
 
+    // MARK: Jobs known by their provider id
+
+    /// The handle for a provider job id, made on first sight (a job started elsewhere can then be waited on too).
+    public func adopt(profile: Profile, collection: String, namespace: String?, remoteJobID: String, kind: String = JobManager.upsertKind) throws(JobError) -> JobRecord {
+        do {
+            if let known = try store.find(profile: profile.name, remoteJobID: remoteJobID, kind: kind) { return known }
+            var record = JobRecord(id: JobID.make(), profile: profile.name, provider: profile.provider.rawValue, kind: kind,
+                                   queueKey: Self.queueKey(profile: profile, namespace: namespace, collection: collection),
+                                   collection: collection, namespace: namespace, source: (["adopted": true] as JSON).serialized(),
+                                   parameters: "{}", progressUnit: "rows", now: Self.now)
+            record.remoteJobID = remoteJobID
+            record.state = .running
+            record.providerStatus = "Unknown"
+            record.deadline = Self.now + 1800
+            try store.insert(record)
+            return record
+        } catch let error as JobError {
+            throw error
+        } catch {
+            throw JobError("cannot record the job: \(error)")
+        }
+    }
+
+    /// Asks the provider about the job now and returns the handle with the provider's own answer.
+    public func fetchRemote(_ id: String, password: String?) async throws(JobError) -> (JobRecord, JSON) {
+        if let password { callPasswords.withLock { $0[id] = password } }
+        let record = try get(id)
+        guard let remoteID = record.remoteJobID else { return (record, .null) }
+        let client = try client(for: record)
+        let target = try target(record)
+        do {
+            let remote = try await client.getUpsertCollectionDataJob(target, jobID: remoteID)
+            return (apply(remote, to: id), remote.raw["Job"] ?? .null)
+        } catch {
+            throw JobError(error.description, record: record)
+        }
+    }
+
+    /// Registers a namespace password given in a call for the life of this process (it is never stored).
+    public func rememberPassword(_ password: String?, for id: String) {
+        if let password { callPasswords.withLock { $0[id] = password } }
+    }
+
     // MARK: Listing
 
     public struct Page: Sendable {

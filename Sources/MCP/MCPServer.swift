@@ -25,6 +25,9 @@ public final class MCPServer: Sendable {
     public let catalog: any ToolCatalog
     public let sink: any MessageSink
     public let pageSize: Int
+    /// Methods beyond MCP's own (diagnostics); each gets the params and returns the result.
+    public typealias ExtraMethod = @Sendable (JSON?) async throws -> JSON
+    private let extraMethods: [String: ExtraMethod]
     private let logger = Logger(label: "vectorjobs.mcp")
     private let validators: [String: JSONSchemaValidator]
     private let definitions: [String: ToolDefinition]
@@ -37,8 +40,10 @@ public final class MCPServer: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(info: Info, catalog: any ToolCatalog, sink: any MessageSink, pageSize: Int = 100) {
+    public init(info: Info, catalog: any ToolCatalog, sink: any MessageSink, pageSize: Int = 100,
+                extraMethods: [String: ExtraMethod] = [:]) {
         self.info = info
+        self.extraMethods = extraMethods
         self.catalog = catalog
         self.sink = sink
         self.pageSize = max(1, pageSize)
@@ -145,6 +150,7 @@ public final class MCPServer: Sendable {
             throw RPCError.methodNotFound(method)
         default:
             if definitions[method] != nil { return try await callToolAsMethod(method, params: params) }
+            if let extra = extraMethods[method] { return try await extra(params) }
             throw RPCError.methodNotFound(method)
         }
     }
@@ -214,6 +220,15 @@ public final class MCPServer: Sendable {
             let code: ErrorCode = failure.details?["violations"] != nil ? .invalidParams : .toolError
             throw RPCError(code, failure.message, data: failure.details)
         }
+    }
+
+    /// Runs a tool directly (the command line's `call`), with progress going to the sink under `progressToken`.
+    public func callForCommandLine(_ name: String, arguments: JSON, progressToken: JSON) async -> Result<JSON, ToolFailure> {
+        guard definitions[name] != nil else {
+            return .failure(ToolFailure("unknown tool \(name); `vectorjobs tools` lists them"))
+        }
+        let progress = ProgressReporter(token: progressToken, sink: sink, minimumInterval: .milliseconds(200))
+        return await run(name, arguments: arguments, context: ToolCallContext(progress: progress))
     }
 
     /// Validates the arguments, then runs the tool. Errors of the tool come back as failures, never as throws.

@@ -1,0 +1,58 @@
+import AnalyticDB
+import Foundation
+import JSON
+import Jobs
+import MCP
+import Profiles
+
+/// One tool: its definition and its handler, declared side by side in one file per tool.
+public struct Tool: Sendable {
+    public let definition: ToolDefinition
+    let handler: @Sendable (JSON, ToolCallContext, ToolEnvironment) async throws(ToolFailure) -> JSON
+
+    init(name: String, title: String, description: String, input: JSON, output: JSON, annotations: ToolAnnotations,
+         startsJob: Bool = false,
+         handler: @escaping @Sendable (JSON, ToolCallContext, ToolEnvironment) async throws(ToolFailure) -> JSON) {
+        definition = ToolDefinition(name: name, title: title, description: description, inputSchema: Schema.object(input),
+                                    outputSchema: Schema.object(output), annotations: annotations, startsJob: startsJob)
+        self.handler = handler
+    }
+}
+
+/// What tools work with: the profiles, the jobs, and the providers' clients.
+public struct ToolEnvironment: Sendable {
+    public let profiles: ProfilesConfig
+    public let jobs: JobManager
+    public let adbpgClient: @Sendable (Profile) -> AnalyticDBClient
+    public let workingDirectory: String
+
+    public init(profiles: ProfilesConfig, jobs: JobManager, adbpgClient: @escaping @Sendable (Profile) -> AnalyticDBClient,
+                workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.profiles = profiles
+        self.jobs = jobs
+        self.adbpgClient = adbpgClient
+        self.workingDirectory = workingDirectory
+    }
+
+    func profile(_ name: String?, _ provider: Provider) throws(ToolFailure) -> Profile {
+        do { return try profiles.profile(named: name, provider: provider) } catch { throw ToolFailure(error.description) }
+    }
+}
+
+/// Decodes validated arguments into a tool's `Arguments` struct.
+func decode<T: Decodable>(_ type: T.Type, from arguments: JSON) throws(ToolFailure) -> T {
+    do { return try arguments.decode(T.self) } catch { throw ToolFailure("cannot read the arguments: \(error)") }
+}
+
+extension JobError {
+    var failure: ToolFailure {
+        ToolFailure(message, details: record.map { ["job": $0.json] })
+    }
+}
+
+/// Any error of a job operation as a tool failure (job errors keep their job for the agent to see).
+func toolFailure(_ error: any Error) -> ToolFailure {
+    if let error = error as? JobError { return error.failure }
+    if let error = error as? ToolFailure { return error }
+    return ToolFailure(String(describing: error))
+}
