@@ -44,7 +44,8 @@ class Emulator:
         self.data_dir = data_dir
 
     def state(self):
-        with urllib.request.urlopen(self.url + "/_emulator/state") as r:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.url + "/_emulator/state") as r:
             return json.loads(r.read())
 
     def stop(self):

@@ -174,6 +174,7 @@ public final class HTTPServer: Sendable {
         /// Reads more bytes into the buffer; false at end of stream.
         mutating func fill() -> Bool {
             if start > 0 && start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
+            if start > 1 << 20 { buffer.removeFirst(start); start = 0 }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n <= 0 { return false }
@@ -182,21 +183,19 @@ public final class HTTPServer: Sendable {
         }
 
         mutating func readHead() -> [UInt8]? {
-            var searchFrom = start
+            var scanned = 0 // bytes after `start` already searched; `fill` may move the buffer, `start` stays the anchor
             while true {
-                if buffer.count - start >= 4 {
-                    var i = max(start, searchFrom - 3)
-                    while i + 3 < buffer.count {
-                        if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-                            let head = Array(buffer[start..<i])
-                            start = i + 4
-                            return head
-                        }
-                        i += 1
+                var i = start + max(0, scanned - 3)
+                while i + 3 < buffer.count {
+                    if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                        let head = Array(buffer[start..<i])
+                        start = i + 4
+                        return head
                     }
-                    searchFrom = buffer.count
+                    i += 1
                 }
-                if buffer.count - start > 1 << 20 { return nil }
+                scanned = buffer.count - start
+                if scanned > 1 << 20 { return nil }
                 guard fill() else { return nil }
             }
         }
