@@ -14,9 +14,30 @@ public enum ProfilesLoader {
 
     public static func parse(_ text: String, file: String, environment: [String: String]) throws(ProfileError) -> ProfilesConfig {
         let start = SourceMark(file: file, line: 1, column: 1)
-        guard let root = try YAMLNode.parse(text, file: file) else { throw ProfileError(start, "the profiles file is empty") }
+        guard let root = try YAMLNode.parse(shieldVariables(text), file: file) else { throw ProfileError(start, "the profiles file is empty") }
         var reader = Reader(environment: environment)
         return try reader.config(root, path: file)
+    }
+
+    static let openMark = "\u{E000}", closeMark = "\u{E001}"
+
+    /// `${…}` holds YAML flow indicators, so `{ password: ${PW} }` would not parse. Before parsing, its braces
+    /// become private-use characters (one character each, so columns in messages stay right); values get them back.
+    static func shieldVariables(_ text: String) -> String {
+        guard text.contains("${") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            out += rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            guard let close = after.firstIndex(where: { $0 == "}" || $0 == "\n" }), after[close] == "}" else {
+                out += rest[start.lowerBound...]
+                return out
+            }
+            out += "$" + openMark + after[..<close] + closeMark
+            rest = after[after.index(after: close)...]
+        }
+        return out + rest
     }
 
     struct Reader {
@@ -31,7 +52,9 @@ public enum ProfilesLoader {
         }
 
         func string(_ node: YAMLNode, _ what: String) throws(ProfileError) -> String {
-            guard case .scalar(let raw, _, let mark) = node else { throw ProfileError(node.mark, "\(what) must be a text value") }
+            guard case .scalar(let shielded, _, let mark) = node else { throw ProfileError(node.mark, "\(what) must be a text value") }
+            let raw = shielded.replacingOccurrences(of: ProfilesLoader.openMark, with: "{")
+                .replacingOccurrences(of: ProfilesLoader.closeMark, with: "}")
             return try Interpolation.expand(raw, environment: environment, at: mark)
         }
 
