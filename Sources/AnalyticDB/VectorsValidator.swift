@@ -243,7 +243,10 @@ struct LineScanner {
     mutating func skipNumber() -> Bool {
         if p[i] == UInt8(ascii: "-") { i += 1 }
         guard i < end else { return false }
-        if p[i] == UInt8(ascii: "0") { i += 1 } else if !skipDigits() { return false }
+        if p[i] == UInt8(ascii: "0") {
+            i += 1
+            if i < end && p[i] >= 0x30 && p[i] <= 0x39 { return false } // no leading zeros in JSON
+        } else if !skipDigits() { return false }
         if i < end && p[i] == UInt8(ascii: ".") { i += 1; guard skipDigits() else { return false } }
         if i < end && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
             i += 1

@@ -6,6 +6,12 @@ public struct SchemaViolation: Sendable, Equatable, CustomStringConvertible {
     public let rule: String
     public let message: String
 
+    public init(path: String, rule: String, message: String) {
+        self.path = path
+        self.rule = rule
+        self.message = message
+    }
+
     public var description: String { "\(path): \(message) (rule: \(rule))" }
     public var json: JSON { ["path": .string(path), "rule": .string(rule), "message": .string(message)] }
 }

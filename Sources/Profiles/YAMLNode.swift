@@ -6,6 +6,13 @@ public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
     public var description: String { "\(file):\(line):\(column)" }
 }
 
