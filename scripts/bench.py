@@ -41,11 +41,13 @@ def peak_rss_kb(pid):
 
 class Server:
     def __init__(self, *args, cwd=None):
+        # Buffered pipes: an unbuffered readline() would read one byte per system call.
         self.proc = subprocess.Popen([BIN, "serve", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=cwd, bufsize=0)
+                                     stderr=subprocess.DEVNULL, cwd=cwd, bufsize=1 << 20)
 
     def send(self, message):
         self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
 
     def read(self):
         return json.loads(self.proc.stdout.readline())

@@ -73,7 +73,7 @@ class RawServer:
     def __init__(self, *args, cwd=None, env=None, stderr_path=None):
         self.stderr_file = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
         self.proc = subprocess.Popen([BIN, "serve", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr_file, cwd=cwd, env=env, bufsize=0)
+                                     stderr=self.stderr_file, cwd=cwd, env=env, bufsize=1 << 20)
         self.lines = queue.Queue()
         self.raw_lines = []
         self.notifications = []

@@ -4,6 +4,23 @@ import Logging
 import MCP
 
 @main
+enum Main {
+    /// `serve` is what clients spawn, so it starts fast: parsed as a root command of its own, which spares
+    /// building the parser for every other subcommand (most of the start-up time otherwise).
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let isServe = arguments.first == "serve" || arguments.first.map { $0.hasPrefix("--") && !["--help", "--version"].contains($0) } ?? true
+        guard isServe else { await VectorJobs.main(); return }
+        if arguments.first == "serve" { arguments.removeFirst() }
+        do {
+            var command = try Serve.parseAsRoot(arguments)
+            if let serve = command as? Serve { try await serve.run() } else { try command.run() }
+        } catch {
+            Serve.exit(withError: error)
+        }
+    }
+}
+
 struct VectorJobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectorjobs",
