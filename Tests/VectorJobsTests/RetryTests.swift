@@ -87,9 +87,14 @@ import Testing
         }
         #expect(submit.seen.withLock { $0.count } == 1)
 
-        let read = try ScriptedServer([Self.apiError(500, "InternalError"), Self.apiError(503, "ServiceUnavailable")])
+        // 503 means the service refused before doing anything: even a submit is sent again.
+        let read = try ScriptedServer([Self.apiError(503, "ServiceUnavailable")])
         let job = try await read.client.upsertCollectionDataAsync(target, fileURL: "http://nowhere.invalid/x.jsonl")
-        #expect(read.seen.withLock { $0.count } == 3) // 503 is retried even for a submit: refused before any work
-        _ = try await read.client.getUpsertCollectionDataJob(target, jobID: job.jobID)
+        #expect(read.seen.withLock { $0.count } == 2)
+        // A read is retried after a 500.
+        read.script.withLock { $0 = [Self.apiError(500, "InternalError")] }
+        let got = try await read.client.getUpsertCollectionDataJob(target, jobID: job.jobID)
+        #expect(got.id == job.jobID)
+        #expect(read.seen.withLock { $0.count } == 4)
     }
 }
