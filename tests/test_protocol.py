@@ -206,3 +206,36 @@ def test_sigterm_ends_the_server(tmp_path):
     assert server.request("ping")["result"] == {}
     server.proc.terminate()
     assert server.proc.wait(timeout=10) == 0
+
+
+def test_a_cancelled_wait_gets_no_reply_and_leaves_the_job_running(tmp_path):
+    data = write_vectors(tmp_path / "v.jsonl", 20_000)
+    server = RawServer("--state-dir", str(tmp_path / "s"), "--emulator-pace", "2000", cwd=tmp_path)
+    job = server.call("adbpg_upsert_collection_data_async", {"collection": "c", "file_path": data})["structuredContent"]["job"]
+    server.send({"jsonrpc": "2.0", "id": "wait-1", "method": "tools/call",
+                 "params": {"name": "job_wait", "arguments": {"job_id": job["job_id"], "timeout_seconds": 30}}})
+    time.sleep(0.5)
+    server.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "wait-1", "reason": "user"}})
+    assert server.request("ping")["result"] == {}
+    time.sleep(1)
+    assert "wait-1" not in server.pending
+    still = server.call("job_get", {"job_id": job["job_id"]})["structuredContent"]["job"]
+    assert still["state"] == "running"  # cancelling a wait never cancels the job
+    server.close()
+    replies = [json.loads(l) for l in server.raw_lines]
+    assert not any(r.get("id") == "wait-1" for r in replies)
+
+
+def test_logging_set_level_sends_log_messages_to_the_client(tmp_path):
+    data = write_vectors(tmp_path / "v.jsonl", 100)
+    server = RawServer("--state-dir", str(tmp_path / "s"), cwd=tmp_path)
+    assert server.request("logging/setLevel", {"level": "loud"})["error"]["code"] == -32602
+    assert server.request("logging/setLevel", {"level": "info"})["result"] == {}
+    server.call("adbpg_upsert_collection_data_async", {"collection": "c", "file_path": data})
+    server.request("ping")
+    time.sleep(0.3)
+    server.request("ping")
+    messages = [n["params"] for n in server.notifications if n["method"] == "notifications/message"]
+    assert any("job created" in m["data"] for m in messages), messages
+    assert all(m["level"] in ("info", "notice", "warning", "error") for m in messages)
+    server.close()
