@@ -16,13 +16,9 @@ extension Tool {
             failed or was cancelled cannot be cancelled. \(Tool.cancelNote)
             """,
         input: [
-            "properties": [
-                "profile": Schema.profile,
-                "collection": Schema.collection,
-                "namespace": Schema.namespace,
-                "namespace_password": Schema.namespacePassword,
-                "job_id": Schema.string("The job handle (job_…) or the provider's JobId."),
-            ],
+            "properties": Schema.collectionTarget([
+                ("job_id", Schema.string("The job handle (job_…) or the provider's JobId.")),
+            ]),
             "required": ["collection", "job_id"],
         ],
         output: [

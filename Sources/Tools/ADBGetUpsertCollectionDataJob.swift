@@ -14,13 +14,9 @@ extension Tool {
             error) and the provider's Job object as it answered. The docs advise polling every 5 seconds.
             """,
         input: [
-            "properties": [
-                "profile": Schema.profile,
-                "collection": Schema.collection,
-                "namespace": Schema.namespace,
-                "namespace_password": Schema.namespacePassword,
-                "job_id": Schema.string("The job handle (job_…) or the provider's JobId from UpsertCollectionDataAsync."),
-            ],
+            "properties": Schema.collectionTarget([
+                ("job_id", Schema.string("The job handle (job_…) or the provider's JobId from UpsertCollectionDataAsync.")),
+            ]),
             "required": ["collection", "job_id"],
         ],
         output: [

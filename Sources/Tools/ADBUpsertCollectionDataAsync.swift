@@ -18,14 +18,10 @@ extension Tool {
             at a time: a second one waits as queued.
             """,
         input: [
-            "properties": [
-                "profile": Schema.profile,
-                "collection": Schema.collection,
-                "namespace": Schema.namespace,
-                "namespace_password": Schema.namespacePassword,
-                "file_url": ["type": "string", "pattern": "^https?://", "description": "An http(s) URL the service can read without a password (the API's FileUrl)."],
-                "file_path": Schema.string("A local JSONL file, inside the profiles file's files.allowed_roots; uploaded through OSS as the SDK's Advance call does."),
-            ],
+            "properties": Schema.collectionTarget([
+                ("file_url", ["type": "string", "pattern": "^https?://", "description": "An http(s) URL the service can read without a password (the API's FileUrl)."]),
+                ("file_path", Schema.string("A local JSONL file, inside the profiles file's files.allowed_roots; uploaded through OSS as the SDK's Advance call does.")),
+            ]),
             "required": ["collection"],
         ],
         output: [

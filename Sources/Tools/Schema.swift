@@ -28,6 +28,14 @@ enum Schema {
     static let jobID: JSON = ["type": "string", "minLength": 1, "pattern": "^job_[a-z2-7]{26}$",
                               "description": "A job handle id (job_…), as returned by the tool that started the job."]
 
+    /// The properties every AnalyticDB tool that names a collection takes, followed by its own.
+    static func collectionTarget(_ own: [(String, JSON)]) -> JSON {
+        var properties = JSONObject([("profile", profile), ("collection", collection), ("namespace", namespace),
+                                     ("namespace_password", namespacePassword)])
+        for (key, value) in own { properties[key] = value }
+        return .object(properties)
+    }
+
     static let job: JSON = JobRecord.schema
     static let nullableJob: JSON = ["anyOf": [JobRecord.schema, ["type": "null"]]]
 
