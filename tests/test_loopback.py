@@ -164,3 +164,24 @@ def test_the_example_profiles_file_checks(tmp_path):
                ADBPG_NAMESPACE_PASSWORD="pw")
     result = subprocess.run([BIN, "profiles", "check", str(example)], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_cancel_over_http(tmp_path):
+    emu = Emulator(tmp_path / "emu", pace=1000)
+    try:
+        work = tmp_path / "work"
+        work.mkdir()
+        data = write_vectors(work / "v.jsonl", 8000)
+        server = RawServer("--profiles", emulate_profiles(work / "profiles.yaml", emu), "--state-dir", str(tmp_path / "state"), cwd=work)
+        job = server.call("adbpg_upsert_collection_data_async", {"collection": "c", "file_path": data})["structuredContent"]["job"]
+        server.call("job_wait", {"job_id": job["job_id"], "timeout_seconds": 1})
+        cancelled = server.call("adbpg_cancel_upsert_collection_data_job", {"collection": "c", "job_id": job["job_id"]})
+        assert not cancelled["isError"], cancelled
+        final = server.call("job_wait", {"job_id": job["job_id"], "timeout_seconds": 20})["structuredContent"]["job"]
+        assert final["state"] == "cancelled" and 0 < final["progress"]["done"] < 8000
+        again = server.call("adbpg_cancel_upsert_collection_data_job", {"collection": "c", "job_id": job["remote_job_id"]})
+        assert again["isError"] and "cannot be cancelled" in again["content"][0]["text"]
+        server.close()
+        assert [j["status"] for j in emu.state()["jobs"]] == ["Cancelled"]
+    finally:
+        emu.stop()
