@@ -10,11 +10,17 @@ extension Emulator {
         do {
             let body = try request.body.readAll(limit: 16 << 20)
             let p = try authenticate(request, query: query, body: body)
+            if let injected = injectedFault() { return injected }
             switch action {
             case "AuthorizeFileUpload": return try authorizeFileUpload(p)
             case "UpsertCollectionDataAsync": return try submitUpsertJob(p)
             case "GetUpsertCollectionDataJob": return try getUpsertJob(p)
             case "CancelUpsertCollectionDataJob": return try cancelUpsertJob(p)
+            case "UploadDocumentAsync": return try submitDocumentJob(p, host: request.header("host") ?? request.authority)
+            case "GetUploadDocumentJob": return try getDocumentJob(p)
+            case "CancelUploadDocumentJob": return try cancelDocumentJob(p)
+            case "UpsertCollectionData": return try upsertRows(p)
+            case "DeleteCollectionData": return try deleteRows(p)
             default: throw APIError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
             }
         } catch let error as APIError {
@@ -157,7 +163,7 @@ extension Emulator {
     // MARK: Running jobs
 
     func advanceActiveJobs() {
-        guard let rows = try? database.query("SELECT id FROM adb_jobs WHERE status IN ('Start','Running','Cancelling')") else { return }
+        guard let rows = try? database.query("SELECT id FROM adb_jobs WHERE status IN ('Start','Pending','Running','Cancelling')") else { return }
         for row in rows { if let id = row["id"].string { advance(jobID: id) } }
     }
 
@@ -166,7 +172,7 @@ extension Emulator {
         do {
             // Fetching a remote file happens outside the write lock.
             if let row = try database.query("SELECT * FROM adb_jobs WHERE id = ?", [.text(jobID)]).first,
-               row["status"].string == "Start", row["file_path"].string == nil, row["cancel_requested"].int != 1 {
+               ["Start", "Pending"].contains(row["status"].string ?? ""), row["file_path"].string == nil, row["cancel_requested"].int != 1 {
                 try resolveSource(row)
             }
             try database.transaction { connection in
@@ -199,25 +205,26 @@ extension Emulator {
                   current["file_path"].string == nil else { return }
             if let path {
                 try connection.execute("UPDATE adb_jobs SET file_path = ? WHERE id = ?", [.text(path), .text(id)])
-            } else if current["status"].string == "Start" {
+            } else if ["Start", "Pending"].contains(current["status"].string ?? "") {
                 let now = Date().timeIntervalSince1970
-                try connection.execute("UPDATE adb_jobs SET status = 'Failed', error = ?, updated = ?, finished = ? WHERE id = ?",
+                try connection.execute("UPDATE adb_jobs SET status = 'Failed', error = ?, error_code = 'DownloadFailed', updated = ?, finished = ? WHERE id = ?",
                                        [.text(failure ?? "download failed"), .double(now), .double(now), .text(id)])
             }
         }
     }
 
-    private func step(_ row: Row, _ connection: Connection) throws {
+    func step(_ row: Row, _ connection: Connection) throws {
         let id = row["id"].string!
         let now = Date().timeIntervalSince1970
         var status = row["status"].string!
-        guard ["Start", "Running", "Cancelling"].contains(status) else { return }
+        guard ["Start", "Pending", "Running", "Cancelling"].contains(status) else { return }
         if row["cancel_requested"].int == 1 {
             try connection.execute("UPDATE adb_jobs SET status = 'Cancelled', updated = ?, finished = ? WHERE id = ?",
                                    [.double(now), .double(now), .text(id)])
             return
         }
         guard let path = row["file_path"].string else { return }
+        if row["kind"].string == "document" { try stepDocument(row, path: path, connection); return }
         let instance = row["instance"].string!, namespace = row["namespace"].string!, collection = row["collection"].string!
         var started = row["started"].double
         var total = row["total_rows"].int

@@ -86,7 +86,8 @@ public final class Emulator: Sendable {
             namespace TEXT NOT NULL, collection TEXT NOT NULL, status TEXT NOT NULL, file_url TEXT NOT NULL,
             file_path TEXT, total_rows INTEGER, progress INTEGER NOT NULL DEFAULT 0, next_offset INTEGER NOT NULL DEFAULT 0,
             next_line INTEGER NOT NULL DEFAULT 0, error TEXT, pace REAL, created REAL NOT NULL, updated REAL NOT NULL,
-            started REAL, finished REAL, cancel_requested INTEGER NOT NULL DEFAULT 0);
+            started REAL, finished REAL, cancel_requested INTEGER NOT NULL DEFAULT 0,
+            file_name TEXT, options TEXT, result TEXT, error_code TEXT, chunk_host TEXT);
         CREATE TABLE IF NOT EXISTS adb_overlaps (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,
             other_job_id TEXT NOT NULL, collection TEXT NOT NULL, at REAL NOT NULL);
         """
@@ -104,6 +105,15 @@ public final class Emulator: Sendable {
         if path == "/_emulator/state" {
             label = "State"
             response = stateResponse()
+        } else if path == "/_emulator/faults" {
+            label = "Faults"
+            response = setFaults(request)
+        } else if path == "/_emulator/rows" {
+            label = "Rows"
+            response = rowsResponse(query: query)
+        } else if path.hasPrefix("/_emulator/chunks/") {
+            label = "GetChunks"
+            response = chunkFile(String(path.dropFirst("/_emulator/chunks/".count)))
         } else if let action {
             label = action
             response = rpc(request, action: action, query: query)

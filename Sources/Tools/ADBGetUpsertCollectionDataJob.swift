@@ -49,11 +49,14 @@ struct JobTargetArguments: Decodable {
     var job_id: String
 
     /// Our handle for the job: the named one, or one made for a provider job id.
-    func resolve(_ environment: ToolEnvironment) throws(ToolFailure) -> JobRecord {
+    func resolve(_ environment: ToolEnvironment, kind: String = JobManager.upsertKind) throws(ToolFailure) -> JobRecord {
         let profile = try environment.profile(self.profile, .adbpg)
         if job_id.hasPrefix("job_") {
             let record: JobRecord
             do { record = try environment.jobs.get(job_id) } catch { throw toolFailure(error) }
+            guard record.kind == kind else {
+                throw ToolFailure("job \(job_id) is a \(record.kind) job; use the tools for that kind, or job_get")
+            }
             guard record.profile == profile.name, record.collection == collection else {
                 throw ToolFailure("job \(job_id) belongs to collection \"\(record.collection)\" of profile \"\(record.profile)\", not \"\(collection)\" of \"\(profile.name)\"")
             }
@@ -64,7 +67,7 @@ struct JobTargetArguments: Decodable {
             throw ToolFailure("no password for namespace \"\(namespace ?? "public")\": pass namespace_password or set it in profile \"\(profile.name)\"")
         }
         do {
-            let record = try environment.jobs.adopt(profile: profile, collection: collection, namespace: namespace, remoteJobID: job_id)
+            let record = try environment.jobs.adopt(profile: profile, collection: collection, namespace: namespace, remoteJobID: job_id, kind: kind)
             environment.jobs.rememberPassword(namespace_password, for: record.id)
             return record
         } catch {

@@ -34,6 +34,16 @@ public struct ToolEnvironment: Sendable {
         self.workingDirectory = workingDirectory
     }
 
+    /// The client and call target for a call naming a collection (the password from the call, else the profile).
+    func adbpgTarget(profile name: String?, collection: String, namespace: String?,
+                     password: String?) throws(ToolFailure) -> (AnalyticDBClient, AnalyticDBClient.Target) {
+        let profile = try self.profile(name, .adbpg)
+        guard let password = password ?? profile.namespaces[namespace ?? "public"] else {
+            throw ToolFailure("no password for namespace \"\(namespace ?? "public")\": pass namespace_password or set namespaces.\(namespace ?? "public").password in profile \"\(profile.name)\"")
+        }
+        return (adbpgClient(profile), AnalyticDBClient.Target(collection: collection, namespace: namespace, password: password))
+    }
+
     func profile(_ name: String?, _ provider: Provider) throws(ToolFailure) -> Profile {
         do { return try profiles.profile(named: name, provider: provider) } catch { throw ToolFailure(error.description) }
     }
