@@ -227,9 +227,7 @@ public struct AnalyticDBClient: Sendable {
     /// idempotent is retried only when the failure proves the server never acted on it.
     public func rpc(_ action: String, endpoint: String? = nil, version: String = AnalyticDBClient.apiVersion, method: String = "POST",
                     query: [(String, String)], form: [(String, String)], idempotent: Bool) async throws(AnalyticDBError) -> JSON {
-        let base = endpoint ?? Endpoints.gpdb(for: profile)
-        let host = URLComponents(string: base).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") } ?? base
-        let call = AlibabaRPCCall(method: method, host: host, action: action, version: version, query: query, form: form)
+        let (call, base) = rpcCall(action, endpoint: endpoint, version: version, method: method, query: query, form: form)
         var attempt = 0
         while true {
             attempt += 1
@@ -258,6 +256,22 @@ public struct AnalyticDBClient: Sendable {
                                                                  "error": "\(failure)", "delay": "\(delay)"])
             try? await Task.sleep(for: delay)
         }
+    }
+
+    /// The unsigned call for an action, and the endpoint it goes to.
+    func rpcCall(_ action: String, endpoint: String? = nil, version: String = AnalyticDBClient.apiVersion, method: String = "POST",
+                 query: [(String, String)], form: [(String, String)]) -> (AlibabaRPCCall, String) {
+        let base = endpoint ?? Endpoints.gpdb(for: profile)
+        let host = URLComponents(string: base).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") } ?? base
+        return (AlibabaRPCCall(method: method, host: host, action: action, version: version, query: query, form: form), base)
+    }
+
+    /// Signs a call as `rpc` would, at a given date and nonce (for comparing with the official SDK's requests).
+    func sign(_ call: AlibabaRPCCall, date: Date, nonce: String, userAgent: String, extraHeaders: [(String, String)]) -> SignedRequest {
+        var signer = self.signer
+        signer.userAgent = userAgent
+        signer.extraHeaders = extraHeaders
+        return signer.sign(call, date: date, nonce: nonce)
     }
 
     enum ExchangeFailure: Error {

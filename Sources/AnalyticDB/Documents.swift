@@ -70,12 +70,16 @@ public struct DocumentOptions: Sendable {
 }
 
 extension AnalyticDBClient {
+    func uploadDocumentParameters(_ target: Target, fileURL: String, fileName: String, options: DocumentOptions)
+        -> (query: [(String, String)], form: [(String, String)]) {
+        (instanceQuery.filter { $0.0 != "WorkspaceId" }, targetForm(target) + options.form(fileName: fileName, fileURL: fileURL))
+    }
+
     public func uploadDocumentAsync(_ target: Target, fileURL: String, fileName: String,
                                     options: DocumentOptions) async throws(AnalyticDBError) -> SubmitResult {
         if let fault = options.fault(fileName: fileName) { throw .invalidInput(fault) }
-        let query = instanceQuery.filter { $0.0 != "WorkspaceId" }
-        let body = try await rpc("UploadDocumentAsync", query: query,
-                                 form: targetForm(target) + options.form(fileName: fileName, fileURL: fileURL), idempotent: false)
+        let parameters = uploadDocumentParameters(target, fileURL: fileURL, fileName: fileName, options: options)
+        let body = try await rpc("UploadDocumentAsync", query: parameters.query, form: parameters.form, idempotent: false)
         guard let jobID = body["JobId"]?.stringValue, !jobID.isEmpty else {
             throw .api(status: 200, code: "Failed", message: body["Message"]?.stringValue ?? "the submit failed",
                        requestID: body["RequestId"]?.stringValue, recommend: nil)
@@ -116,6 +120,20 @@ extension AnalyticDBClient {
         return q
     }
 
+    /// Rows as the SDK serializes them: fields in the order Id, Metadata, SparseVector, Vector; metadata members as given.
+    public static func sdkRows(_ rows: [JSON]) -> JSON {
+        .array(rows.map { row in
+            var out = JSONObject()
+            if let id = row["Id"] { out["Id"] = id }
+            if let metadata = row["Metadata"] { out["Metadata"] = metadata }
+            if let sparse = row["SparseVector"] {
+                out["SparseVector"] = ["Indices": sparse["Indices"] ?? [], "Values": sparse["Values"] ?? []]
+            }
+            if let vector = row["Vector"] { out["Vector"] = vector }
+            return .object(out)
+        })
+    }
+
     /// The largest Rows body UpsertCollectionData takes.
     public static let maxSyncBodyBytes = 10 * 1024 * 1024
 
@@ -126,15 +144,25 @@ extension AnalyticDBClient {
         guard encodedSize <= Self.maxSyncBodyBytes else {
             throw .invalidInput("the rows make a \(String(format: "%.1f", Double(encodedSize) / 1_048_576)) MB request, over the 10 MB limit of UpsertCollectionData; write them to a JSONL file and use adbpg_upsert_collection_data_async")
         }
-        return try await rpc("UpsertCollectionData", query: urlTarget(target), form: [("Rows", text)], idempotent: true)
+        let parameters = upsertParameters(target, rowsText: text)
+        return try await rpc("UpsertCollectionData", query: parameters.query, form: parameters.form, idempotent: true)
+    }
+
+    func upsertParameters(_ target: Target, rowsText: String) -> (query: [(String, String)], form: [(String, String)]) {
+        (urlTarget(target), [("Rows", rowsText)])
     }
 
     /// DeleteCollectionData by field values (`{"id": [...]}`) and/or a SQL WHERE filter.
-    public func deleteCollectionData(_ target: Target, collectionData: JSON?, filter: String?) async throws(AnalyticDBError) -> JSON {
+    func deleteParameters(_ target: Target, collectionData: JSON?, filter: String?) -> [(String, String)] {
         var query = urlTarget(target)
         if let collectionData { query.append(("CollectionData", collectionData.serialized())) }
         if let filter { query.append(("CollectionDataFilter", filter)) }
-        return try await rpc("DeleteCollectionData", query: query, form: [], idempotent: true)
+        return query
+    }
+
+    public func deleteCollectionData(_ target: Target, collectionData: JSON?, filter: String?) async throws(AnalyticDBError) -> JSON {
+        try await rpc("DeleteCollectionData", query: deleteParameters(target, collectionData: collectionData, filter: filter),
+                      form: [], idempotent: true)
     }
 }
 

@@ -42,7 +42,6 @@ extension Tool {
             throw ToolFailure("collection and rows are required")
         }
         var dimension: Int?
-        var serialized: [JSON] = []
         for (i, row) in rows.enumerated() {
             let vector = row["Vector"]?.arrayValue ?? []
             if let dimension, dimension != vector.count {
@@ -52,18 +51,12 @@ extension Tool {
             if let sparse = row["SparseVector"], sparse["Indices"]?.arrayValue?.count != sparse["Values"]?.arrayValue?.count {
                 throw ToolFailure("rows[\(i)].SparseVector needs as many Values as Indices")
             }
-            // The SDK's field order: Id, Metadata, SparseVector, Vector.
-            var out = JSONObject([("Id", row["Id"]!)])
-            if let metadata = row["Metadata"] { out["Metadata"] = metadata }
-            if let sparse = row["SparseVector"] { out["SparseVector"] = ["Indices": sparse["Indices"]!, "Values": sparse["Values"]!] }
-            out["Vector"] = .array(vector)
-            serialized.append(.object(out))
         }
         let (client, target) = try environment.adbpgTarget(profile: arguments["profile"]?.stringValue, collection: collection,
                                                            namespace: arguments["namespace"]?.stringValue,
                                                            password: arguments["namespace_password"]?.stringValue)
         do {
-            let body = try await client.upsertCollectionData(target, rows: .array(serialized))
+            let body = try await client.upsertCollectionData(target, rows: AnalyticDBClient.sdkRows(rows))
             return ["rows": JSON(rows.count), "request_id": JSON(body["RequestId"]?.stringValue),
                     "status": JSON(body["Status"]?.stringValue), "message": JSON(body["Message"]?.stringValue)]
         } catch {
