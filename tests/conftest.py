@@ -151,7 +151,7 @@ def vectors(tmp_path):
 
 
 def emulate_profiles(path, emu, *, secret="testsecret", password="pw-namespace-1", extra="", key_id="testid",
-                     roots=None, signature="v3", token=None):
+                     roots=None, signature="v3", token=None, attempts=3):
     """A profiles file whose adbpg profile points at `emu` over loopback."""
     roots = roots or [str(Path(path).parent)]
     token_line = f"      security_token: {token}\n" if token else ""
@@ -176,6 +176,6 @@ profiles:
       public: {{ password: {password} }}
     oss: {{ endpoint_kind: "127.0.0.1:{emu.port}" }}
     poll: {{ interval: 300ms }}
-    retry: {{ attempts: 3, base_delay: 50ms, max_delay: 1s }}
+    retry: {{ attempts: {attempts}, base_delay: 50ms, max_delay: 1s }}
 {extra}""")
     return str(path)

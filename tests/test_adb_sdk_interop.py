@@ -1,6 +1,7 @@
 """The official alibabacloud-gpdb20160503 SDK against `vectorjobs emulate` (an independent check of the emulator,
 and so of what our own client must speak)."""
 import http.server
+import json
 import os
 import threading
 import time
@@ -137,3 +138,81 @@ def test_an_unknown_access_key_is_refused(emulator):
         client.get_upsert_collection_data_job(models.GetUpsertCollectionDataJobRequest(
             dbinstance_id="gp-sdk", region_id="cn-hangzhou", collection="docs", namespace_password="pw", job_id="x"))
     assert refused.value.code == "InvalidAccessKeyId.NotFound"
+
+
+SIGNINGS = [("v3", None), ("v1", None), ("v3", "STS.sdk-token"), ("v1", "STS.sdk-token")]
+
+
+def sdk_with(emu, signature, token):
+    client = sdk(emu, token=token)
+    if signature == "v1":
+        client._signature_algorithm = "v2"  # the SDK's name for HMAC-SHA1 (V1)
+    return client
+
+
+@pytest.mark.parametrize("signature,token", SIGNINGS)
+def test_documents_rows_and_deletes_with_every_signing(tmp_path, signature, token):
+    emu = Emulator(tmp_path / "emu", token=token)
+    web = None
+    try:
+        client = sdk_with(emu, signature, token)
+        doc = tmp_path / "guide.md"
+        doc.write_text("# Guide\n\n" + "\n\n".join(f"## Part {i}\n\n" + "lorem ipsum " * 40 for i in range(6)))
+        web = serve_directory(tmp_path)
+        common = dict(dbinstance_id="gp-sdk", region_id="cn-hangzhou", namespace_password="pw")
+
+        by_url = client.upload_document_async(models.UploadDocumentAsyncRequest(
+            collection="kb", file_url=f"http://127.0.0.1:{web.server_address[1]}/guide.md", file_name="guide.md",
+            chunk_size=300, chunk_overlap=30, metadata={"source": "web"}, **common)).body
+        assert by_url.status == "success" and by_url.job_id
+        with open(doc, "rb") as f:
+            by_file = client.upload_document_async_advance(models.UploadDocumentAsyncAdvanceRequest(
+                collection="kb", file_url_object=f, file_name="guide.md", chunk_size=300, dry_run=True, **common), RuntimeOptions()).body
+        for job_id, dry in [(by_url.job_id, False), (by_file.job_id, True)]:
+            deadline = time.time() + 30
+            while True:
+                got = client.get_upload_document_job(models.GetUploadDocumentJobRequest(collection="kb", job_id=job_id, **common)).body
+                if got.job.completed or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            assert got.job.status == "Success" and got.job.progress == 100
+            assert got.chunk_result.chunk_file_url.endswith(".jsonl") and got.chunk_result.plain_chunk_file_url.endswith(".txt")
+            assert got.usage.embedding_entries == (0 if dry else got.usage.embedding_entries) and (got.usage.embedding_tokens == 0) == dry
+        with pytest.raises(Exception) as refused:
+            client.cancel_upload_document_job(models.CancelUploadDocumentJobRequest(collection="kb", job_id=by_url.job_id, **common))
+        assert "Job.StatusInvalid" in str(refused.value)
+
+        rows = [models.UpsertCollectionDataRequestRows(id=f"r{i}", metadata={"title": f"t{i}", "lang": "中文" if i % 2 else "en"},
+                                                         vector=[i, 0.5, -1.0]) for i in range(6)]
+        upserted = client.upsert_collection_data(models.UpsertCollectionDataRequest(collection="rows", rows=rows, **common)).body
+        assert upserted.status == "success"
+        by_ids = client.delete_collection_data(models.DeleteCollectionDataRequest(
+            collection="rows", collection_data=json.dumps({"id": ["r0", "r1", "nope"]}), **common)).body
+        assert by_ids.applied_rows == 2
+        by_filter = client.delete_collection_data(models.DeleteCollectionDataRequest(
+            collection="rows", collection_data_filter="lang = '中文'", **common)).body
+        assert by_filter.applied_rows == 2  # r3 and r5
+    finally:
+        if web:
+            web.shutdown()
+        emu.stop()
+
+
+def test_cancel_a_pending_document(tmp_path):
+    emu = Emulator(tmp_path / "emu", pace=1)
+    try:
+        client = sdk(emu)
+        doc = tmp_path / "long.txt"
+        doc.write_text("\n\n".join("paragraph " * 50 for _ in range(50)))
+        with open(doc, "rb") as f:
+            job_id = client.upload_document_async_advance(models.UploadDocumentAsyncAdvanceRequest(
+                dbinstance_id="gp-sdk", region_id="cn-hangzhou", namespace_password="pw", collection="kb", file_url_object=f,
+                file_name="long.txt"), RuntimeOptions()).body.job_id
+        reply = client.cancel_upload_document_job(models.CancelUploadDocumentJobRequest(
+            dbinstance_id="gp-sdk", region_id="cn-hangzhou", namespace_password="pw", collection="kb", job_id=job_id)).body
+        assert reply.status == "success"
+        got = client.get_upload_document_job(models.GetUploadDocumentJobRequest(
+            dbinstance_id="gp-sdk", region_id="cn-hangzhou", namespace_password="pw", collection="kb", job_id=job_id)).body
+        assert got.job.status == "Cancelled"
+    finally:
+        emu.stop()
