@@ -102,7 +102,10 @@ def test_tools_list_pages_with_a_cursor(tmp_path):
         cursor = page.get("nextCursor")
         if not cursor:
             break
-    assert len(names) == len(set(names)) == 9
+    everything = RawServer("--state-dir", str(tmp_path / "s2"), cwd=tmp_path)
+    all_names = [t["name"] for t in everything.request("tools/list")["result"]["tools"]]
+    everything.close()
+    assert names == all_names and len(set(names)) == len(names) > 4
     assert server.request("tools/list", {"cursor": "garbage"})["error"]["code"] == -32602
     server.close()
 
