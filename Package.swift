@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "AnalyticDB", dependencies: ["HTTP", "Signing", "Profiles", "JSON"]),
         .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "Profiles", "JSON", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Emulator", dependencies: ["Store", "Signing", "HTTP", "JSON", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Tools", dependencies: ["MCP", "JSON", "Jobs", "AnalyticDB", "Profiles", "HTTP", "Store"]),
+        .target(name: "Tools", dependencies: ["MCP", "JSONRPC", "JSON", "Jobs", "AnalyticDB", "Profiles", "HTTP", "Store"]),
         .executableTarget(name: "vectorjobs", dependencies: [
             "Tools", "MCP", "JSONRPC", "Emulator", "HTTP", "Profiles", "Jobs", "Store", "AnalyticDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

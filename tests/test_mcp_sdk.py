@@ -85,6 +85,6 @@ async def upload_flow(tmp_path, mode):
         assert refused.is_error and "already ended" in refused.content[0].text
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize("mode", ["2026-07-28", "auto", "legacy"])
 def test_sdk_client_uploads_follows_and_cancels(tmp_path, mode):
     anyio.run(upload_flow, tmp_path, mode)

@@ -55,7 +55,7 @@ def test_bad_input_gets_clear_errors_and_the_server_keeps_serving(tmp_path):
     assert "nothing was uploaded" in invalid["content"][0]["text"]
 
     assert server.request("no/such/method")["error"]["code"] == -32601
-    assert server.request("server/discover", {})["error"]["code"] == -32601
+    assert server.request("server/discover", {})["error"]["code"] == -32602  # the 2026-07-28 envelope is required
     assert server.request("ping")["result"] == {}
     assert server.close() == 0
     # Nothing reached the provider for the invalid file.

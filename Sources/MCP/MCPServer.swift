@@ -30,20 +30,30 @@ public final class MCPServer: Sendable {
     private let extraMethods: [String: ExtraMethod]
     private let logger = Logger(label: "vectorjobs.mcp")
     private let validators: [String: JSONSchemaValidator]
-    private let definitions: [String: ToolDefinition]
+    let definitions: [String: ToolDefinition]
 
-    private struct State {
+    struct State {
         var inFlight: [RequestID: Task<Void, Never>] = [:]
         var cancelled: Set<RequestID> = []
         var negotiatedVersion: String?
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Tasks whose status changes this connection announces (2025-11-25), with the last status sent.
+        var watchedTasks: [String: String] = [:]
+        /// Subscribed resource URIs, with the version last seen.
+        var subscriptions: [String: String] = [:]
+        var watcherStarted = false
     }
-    private let state = Mutex(State())
+    let state = Mutex(State())
+
+    public let tasks: (any TaskBackend)?
+    public let resources: (any ResourceProvider)?
 
     public init(info: Info, catalog: any ToolCatalog, sink: any MessageSink, pageSize: Int = 100,
-                extraMethods: [String: ExtraMethod] = [:]) {
+                extraMethods: [String: ExtraMethod] = [:], tasks: (any TaskBackend)? = nil, resources: (any ResourceProvider)? = nil) {
         self.info = info
         self.extraMethods = extraMethods
+        self.tasks = tasks
+        self.resources = resources
         self.catalog = catalog
         self.sink = sink
         self.pageSize = max(1, pageSize)
@@ -130,14 +140,20 @@ public final class MCPServer: Sendable {
     }
 
     func handleRequest(id: RequestID, method: String, params: JSON?) async throws -> JSON {
+        if method != "initialize", let envelope = try ModernEnvelope(params) {
+            return decorate(try await handleModern(method: method, params: params, envelope: envelope))
+        }
         switch method {
         case "initialize":
             return initialize(params)
         case "ping":
             return [:]
         case "tools/list":
-            return try listTools(cursor: params?["cursor"])
+            return try listTools(cursor: params?["cursor"], modern: false)
         case "tools/call":
+            if let task = params?["task"], task != .null, tasks != nil {
+                return try await callToolAsTask(params, ttlMs: task["ttl"]?.intValue, modern: false)
+            }
             return try await callTool(params)
         case "logging/setLevel":
             guard let raw = params?["level"]?.stringValue, let level = LogLevel(rawValue: raw) else {
@@ -145,9 +161,12 @@ public final class MCPServer: Sendable {
             }
             LogRouter.shared.setClientLevel(level, sink: sink)
             return [:]
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel":
+            return try await handleLegacyTask(method: method, params: params)
+        case "resources/list", "resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe":
+            return try await handleResources(method: method, params: params, modern: false)
         case "server/discover":
-            // We speak the handshake revisions; this makes dual-mode clients fall back to `initialize`.
-            throw RPCError.methodNotFound(method)
+            throw RPCError.invalidParams("server/discover needs _meta[\"io.modelcontextprotocol/protocolVersion\"]")
         default:
             if definitions[method] != nil { return try await callToolAsMethod(method, params: params) }
             if let extra = extraMethods[method] { return try await extra(params) }
@@ -158,16 +177,21 @@ public final class MCPServer: Sendable {
     private func initialize(_ params: JSON?) -> JSON {
         let version = ProtocolVersion.negotiate(params?["protocolVersion"]?.stringValue)
         state.withLock { $0.negotiatedVersion = version }
+        var capabilities: JSON = ["tools": ["listChanged": false], "logging": [:]]
+        if resources != nil { capabilities["resources"] = ["subscribe": true, "listChanged": false] }
+        if tasks != nil && version >= "2025-11-25" {
+            capabilities["tasks"] = ["list": [:], "cancel": [:], "requests": ["tools": ["call": [:]]]]
+        }
         var result: JSON = [
             "protocolVersion": .string(version),
-            "capabilities": ["tools": ["listChanged": false], "logging": [:]],
+            "capabilities": capabilities,
             "serverInfo": ["name": .string(info.name), "version": .string(info.version)],
         ]
         if let instructions = info.instructions { result["instructions"] = .string(instructions) }
         return result
     }
 
-    private func listTools(cursor: JSON?) throws -> JSON {
+    func listTools(cursor: JSON?, modern: Bool) throws -> JSON {
         let all = catalog.definitions
         var start = 0
         if let cursor, cursor != .null {
@@ -177,7 +201,13 @@ public final class MCPServer: Sendable {
             start = offset
         }
         let end = min(all.count, start + pageSize)
-        var result: JSON = ["tools": .array(all[start..<end].map(\.json))]
+        let tools: [JSON] = all[start..<end].map { tool in
+            var json = tool.json
+            // 2025-11-25 tasks: tools that start a job may run as a task. The 2026-07-28 Tool has no such field.
+            if !modern && tasks != nil && tool.startsJob { json["execution"] = ["taskSupport": "optional"] }
+            return json
+        }
+        var result: JSON = ["tools": .array(tools)]
         if end < all.count { result["nextCursor"] = .string(Self.encodeCursor(end)) }
         return result
     }
@@ -189,18 +219,23 @@ public final class MCPServer: Sendable {
         return Int(text.dropFirst(6))
     }
 
-    private func progressReporter(_ params: JSON?) -> ProgressReporter? {
+    func progressReporter(_ params: JSON?) -> ProgressReporter? {
         guard let token = params?["_meta"]?["progressToken"], token.stringValue != nil || token.intValue != nil else { return nil }
         return ProgressReporter(token: token, sink: sink)
     }
 
-    private func callTool(_ params: JSON?) async throws -> JSON {
+    func callTool(_ params: JSON?) async throws -> JSON {
         guard let name = params?["name"]?.stringValue else { throw RPCError.invalidParams("\"name\" is required") }
         guard definitions[name] != nil else { throw RPCError.invalidParams("Unknown tool: \(name)") }
         var arguments = params?["arguments"] ?? [:]
         if arguments == .null { arguments = [:] }
         let context = ToolCallContext(progress: progressReporter(params))
-        switch await run(name, arguments: arguments, context: context) {
+        return Self.callToolResult(await run(name, arguments: arguments, context: context))
+    }
+
+    /// A CallToolResult: the structured content with the same JSON as text, or the failure as an `isError` result.
+    public static func callToolResult(_ outcome: Result<JSON, ToolFailure>) -> JSON {
+        switch outcome {
         case .success(let structured):
             return ["content": [["type": "text", "text": .string(structured.serialized())]], "structuredContent": structured, "isError": false]
         case .failure(let failure):
@@ -210,7 +245,7 @@ public final class MCPServer: Sendable {
         }
     }
 
-    private func callToolAsMethod(_ name: String, params: JSON?) async throws -> JSON {
+    func callToolAsMethod(_ name: String, params: JSON?) async throws -> JSON {
         var arguments = params ?? [:]
         arguments["_meta"] = nil
         switch await run(name, arguments: arguments, context: ToolCallContext(progress: progressReporter(params))) {

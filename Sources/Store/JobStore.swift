@@ -36,6 +36,7 @@ public final class JobStore: Sendable {
             CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
             CREATE INDEX IF NOT EXISTS jobs_remote ON jobs(profile, remote_job_id);
             """)
+        try createTaskTable()
     }
 
     static let columns = """

@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
         }
         let server = MCPServer(
             info: MCPServer.Info(name: "vectorjobs", version: Runtime.version, instructions: Self.instructions),
-            catalog: Catalog(environment: runtime.environment), sink: connection, pageSize: pageSize, extraMethods: extra)
+            catalog: Catalog(environment: runtime.environment), sink: connection, pageSize: pageSize, extraMethods: extra,
+            tasks: JobTaskBackend(environment: runtime.environment), resources: JobResources(environment: runtime.environment))
 
         signal(SIGTERM, SIG_IGN)
         let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
