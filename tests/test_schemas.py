@@ -20,7 +20,7 @@ def listed_tools(tmp_path):
 
 def test_every_schema_file_passes_the_2020_12_metaschema():
     files = sorted(SCHEMAS.glob("*.json"))
-    assert len(files) >= 19
+    assert len(files) >= 30
     for path in files:
         schema = json.loads(path.read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -54,3 +54,16 @@ def test_the_example_profiles_file_matches_the_profiles_schema():
     schema = json.loads((SCHEMAS / "profiles.schema.json").read_text())
     example = yaml.safe_load((SCHEMAS.parent / "examples" / "profiles.yaml").read_text())
     jsonschema.validate(example, schema)
+
+
+def test_job_resources_match_their_schema(tmp_path):
+    from conftest import write_vectors
+    schema = json.loads((SCHEMAS / "job-resource.schema.json").read_text())
+    write_vectors(tmp_path / "v.jsonl", 20)
+    server = RawServer("--state-dir", str(tmp_path / "s"), cwd=tmp_path)
+    job = server.call("adbpg_upsert_collection_data_async", {"collection": "c", "file_path": "v.jsonl"})["structuredContent"]["job"]
+    read = server.request("resources/read", {"uri": f"vectorjobs://jobs/{job['job_id']}"})["result"]["contents"][0]
+    server.close()
+    jsonschema.validate(json.loads(read["text"]), schema)
+    tool_schema = json.loads((SCHEMAS / "job_get.output.json").read_text())
+    assert schema["properties"]["job"] == tool_schema["properties"]["job"]
