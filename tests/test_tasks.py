@@ -175,3 +175,31 @@ def test_jobs_are_resources_with_update_notifications(tmp_path):
     modern = server.request("resources/read", {"uri": uri, "_meta": E})["result"]
     assert modern["resultType"] == "complete" and modern["cacheScope"] == "private"
     server.close()
+
+
+def test_2026_07_28_listen_stream_carries_task_and_resource_notifications(tmp_path):
+    data = write_vectors(tmp_path / "v.jsonl", 6000)
+    server = RawServer("--state-dir", str(tmp_path / "s"), "--emulator-pace", "3000", cwd=tmp_path)
+    task = server.request("tools/call", {"name": UPLOAD, "arguments": {"collection": "c", "file_path": data}, "_meta": E})["result"]
+    job_id = server.call("jobs_list", {"limit": 1})["structuredContent"]["jobs"][0]["job_id"]
+    uri = f"vectorjobs://jobs/{job_id}"
+    server.send({"jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen",
+                 "params": {"notifications": {"taskIds": [task["taskId"], "task_unknown"], "resourceSubscriptions": [uri]}, "_meta": E}})
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(n["method"] == "notifications/tasks" and n["params"]["status"] == "completed"
+                                             for n in server.notifications):
+        server.request("tools/list", {"_meta": E})
+        time.sleep(0.3)
+    tagged = [n for n in server.notifications if n["params"].get("_meta", {}).get("io.modelcontextprotocol/subscriptionId") == "listen-1"]
+    ack = tagged[0]
+    assert ack["method"] == "notifications/subscriptions/acknowledged"
+    assert ack["params"]["notifications"] == {"resourceSubscriptions": [uri], "taskIds": [task["taskId"]]}
+    finals = [n["params"] for n in tagged if n["method"] == "notifications/tasks"]
+    assert finals[-1]["taskId"] == task["taskId"] and finals[-1]["status"] == "completed" and finals[-1]["result"]["isError"] is False
+    assert any(n["method"] == "notifications/resources/updated" and n["params"]["uri"] == uri for n in tagged)
+    # On shutdown the open stream ends gracefully with its result.
+    server.proc.stdin.close()
+    closing = server.wait_for("listen-1", timeout=30)
+    assert closing["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen-1"
+    assert closing["result"]["resultType"] == "complete"
+    assert server.proc.wait(timeout=30) == 0

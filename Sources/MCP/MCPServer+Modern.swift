@@ -54,7 +54,7 @@ extension MCPServer {
 
     func discover() -> JSON {
         var capabilities: JSON = ["tools": ["listChanged": false], "logging": [:]]
-        if resources != nil { capabilities["resources"] = ["subscribe": false, "listChanged": false] }
+        if resources != nil { capabilities["resources"] = ["subscribe": true, "listChanged": false] }
         if tasks != nil { capabilities["extensions"] = [.init(stringLiteral: ModernEnvelope.tasksExtension): [:]] }
         var result: JSON = [
             "supportedVersions": .array((ModernEnvelope.supportedVersions + ProtocolVersion.handshakeVersions).map(JSON.string)),
@@ -64,8 +64,10 @@ extension MCPServer {
         return cacheable(result)
     }
 
-    func handleModern(method: String, params: JSON?, envelope: ModernEnvelope) async throws -> JSON {
+    func handleModern(id: RequestID, method: String, params: JSON?, envelope: ModernEnvelope) async throws -> JSON {
         switch method {
+        case "subscriptions/listen":
+            return try await listen(id: id, params: params, envelope: envelope)
         case "server/discover":
             return discover()
         case "tools/list":

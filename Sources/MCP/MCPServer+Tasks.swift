@@ -119,6 +119,7 @@ extension MCPServer {
     }
 
     func watchOnce() async {
+        await watchStreams()
         let (watched, subscribed) = state.withLock { ($0.watchedTasks, $0.subscriptions) }
         if let tasks {
             for (id, lastStatus) in watched {

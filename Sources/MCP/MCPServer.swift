@@ -42,6 +42,9 @@ public final class MCPServer: Sendable {
         /// Subscribed resource URIs, with the version last seen.
         var subscriptions: [String: String] = [:]
         var watcherStarted = false
+        /// Open `subscriptions/listen` streams (2026-07-28), by the id of their request.
+        var streams: [RequestID: ListenStream] = [:]
+        var closing = false
     }
     let state = Mutex(State())
 
@@ -141,7 +144,7 @@ public final class MCPServer: Sendable {
 
     func handleRequest(id: RequestID, method: String, params: JSON?) async throws -> JSON {
         if method != "initialize", let envelope = try ModernEnvelope(params) {
-            return decorate(try await handleModern(method: method, params: params, envelope: envelope))
+            return decorate(try await handleModern(id: id, method: method, params: params, envelope: envelope))
         }
         switch method {
         case "initialize":

@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         runtime.startBackgroundWork()
         connection.start(onMessage: { server.receive($0) }, onEnd: {
             Task {
+                server.closeSubscriptions()
                 await server.waitUntilIdle()
                 Foundation.exit(0)
             }
