@@ -63,6 +63,15 @@ public struct Profile: Sendable {
     public var pollInterval: Duration
     /// Served in process by the emulator rather than over the network.
     public var embedded: Bool
+    // VikingDB
+    /// `host` of the data plane (default: api-vikingdb.vikingdb.{region}.volces.com); may be `http://host:port`.
+    public var host: String?
+    public var projectName: String?
+    /// Rows per second the bulk jobs send to one collection.
+    public var rowsPerSecond: Double = 1500
+    /// Batches in flight at once in a bulk job.
+    public var concurrency: Int = 4
+    public var collections: [String: CollectionConfig] = [:]
     /// Where in the profiles file it was defined.
     public var mark: SourceMark?
 
@@ -95,6 +104,21 @@ public struct Profile: Sendable {
         out["workspace"] = workspace
         out["endpoint"] = endpoint
         return out
+    }
+}
+
+/// What a profile knows of a VikingDB collection (so inline writes are checked before anything is sent).
+public struct CollectionConfig: Sendable, Equatable {
+    /// The collection embeds text or images itself: then one row per write.
+    public var vectorize: Bool
+    public var primaryKey: String?
+    /// The collection's field names; unknown fields are refused when this is set.
+    public var fields: [String]?
+
+    public init(vectorize: Bool = false, primaryKey: String? = nil, fields: [String]? = nil) {
+        self.vectorize = vectorize
+        self.primaryKey = primaryKey
+        self.fields = fields
     }
 }
 

@@ -160,6 +160,13 @@ public enum ProfilesLoader {
                     }
                 }
             }
+            if provider == .vikingdb {
+                let hasKeys = credentials.accessKeyID?.isEmpty == false && credentials.accessKeySecret?.isEmpty == false
+                guard hasKeys || credentials.apiKey != nil else {
+                    throw ProfileError(field("credentials")?.mark ?? node.mark,
+                                       "profile \"\(name)\" needs credentials.access_key_id and credentials.secret_access_key, or credentials.api_key")
+                }
+            }
             if provider == .adbpg {
                 guard let id = credentials.accessKeyID, !id.isEmpty, let secret = credentials.accessKeySecret, !secret.isEmpty else {
                     throw ProfileError(field("credentials")?.mark ?? node.mark,
@@ -217,6 +224,38 @@ public enum ProfilesLoader {
                     case "base_delay": profile.retryBaseDelay = try duration(value, "retry.base_delay")
                     default: profile.retryMaxDelay = try duration(value, "retry.max_delay")
                     }
+                }
+            }
+            if let n = field("host") { profile.host = try nonEmpty(n, "host") }
+            if let n = field("project_name") { profile.projectName = try nonEmpty(n, "project_name") }
+            if let n = field("concurrency") { profile.concurrency = try int(n, "concurrency", range: 1...64) }
+            if let n = field("rate_limit") {
+                for (key, _, value) in try mapping(n, "rate_limit", allowed: ["rows_per_second"]) where key == "rows_per_second" {
+                    guard let rate = Double(try string(value, "rate_limit.rows_per_second")), rate > 0 else {
+                        throw ProfileError(value.mark, "rate_limit.rows_per_second must be a positive number")
+                    }
+                    profile.rowsPerSecond = rate
+                }
+            }
+            if let n = field("collections") {
+                guard case .mapping(let entries, _) = n else { throw ProfileError(n.mark, "collections must map names to settings") }
+                for (collection, _, value) in entries {
+                    var config = CollectionConfig()
+                    for (key, _, setting) in try mapping(value, "collection \"\(collection)\"", allowed: ["vectorize", "primary_key", "fields"]) {
+                        switch key {
+                        case "vectorize":
+                            let text = try string(setting, "collections.\(collection).vectorize").lowercased()
+                            guard ["true", "false"].contains(text) else { throw ProfileError(setting.mark, "vectorize must be true or false") }
+                            config.vectorize = text == "true"
+                        case "primary_key":
+                            config.primaryKey = try nonEmpty(setting, "collections.\(collection).primary_key")
+                        default:
+                            guard case .sequence(let items, _) = setting else { throw ProfileError(setting.mark, "fields must be a list of names") }
+                            config.fields = []
+                            for item in items { config.fields!.append(try nonEmpty(item, "collections.\(collection).fields entry")) }
+                        }
+                    }
+                    profile.collections[collection] = config
                 }
             }
             if let n = field("poll") {
