@@ -26,17 +26,18 @@ let package = Package(
         .target(name: "Profiles", dependencies: ["CYAML"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "AnalyticDB", dependencies: ["HTTP", "Signing", "Profiles", "JSON"]),
-        .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "Profiles", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VikingDB", dependencies: ["HTTP", "Signing", "Profiles", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Jobs", dependencies: ["Store", "AnalyticDB", "VikingDB", "Profiles", "JSON", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Emulator", dependencies: ["Store", "Signing", "HTTP", "JSON", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Tools", dependencies: ["MCP", "JSONRPC", "JSON", "Jobs", "AnalyticDB", "Profiles", "HTTP", "Store"]),
+        .target(name: "Tools", dependencies: ["MCP", "JSONRPC", "JSON", "Jobs", "AnalyticDB", "VikingDB", "Profiles", "HTTP", "Store"]),
         .executableTarget(name: "vectorjobs", dependencies: [
-            "Tools", "MCP", "JSONRPC", "Emulator", "HTTP", "Profiles", "Jobs", "Store", "AnalyticDB",
+            "Tools", "MCP", "JSONRPC", "Emulator", "HTTP", "Profiles", "Jobs", "Store", "AnalyticDB", "VikingDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "VectorJobsTests", dependencies: [
-            "JSON", "JSONRPC", "MCP", "HTTP", "Signing", "Profiles", "Store", "AnalyticDB", "Jobs", "Emulator", "Tools",
+            "JSON", "JSONRPC", "MCP", "HTTP", "Signing", "Profiles", "Store", "AnalyticDB", "VikingDB", "Jobs", "Emulator", "Tools",
         ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,8 +10,9 @@ extension Emulator {
 
     // MARK: Fault injection (for tests of retries)
 
-    /// `POST /_emulator/faults {"throttle": N, "retry_after_ms": M, "forbidden": K}`: the next N signed calls get
-    /// `Throttling.User` (with `x-acs-retry-after: M`), then the next K get `Forbidden.RAM`.
+    /// `POST /_emulator/faults {"throttle": N, "retry_after_ms": M, "forbidden": K, "viking": {"p503", "p429", "pdrop"}}`:
+    /// the next N signed AnalyticDB calls get `Throttling.User` (with `x-acs-retry-after: M`), then the next K get
+    /// `Forbidden.RAM`; VikingDB writes fail at random with 503, 429 or a dropped connection in the given shares.
     func setFaults(_ request: HTTPRequest) -> HTTPResponse {
         guard let body = try? request.body.readAll(limit: 1 << 16), let json = try? JSON.parse(body) else {
             return Self.error(400, "InvalidParameter", "faults must be a JSON object")
@@ -19,6 +20,10 @@ extension Emulator {
         for key in ["throttle", "retry_after_ms", "forbidden"] {
             let value = json[key]?.intValue ?? 0
             try? database.execute("INSERT OR REPLACE INTO emulator_settings (key, value) VALUES (?, ?)", [.text("fault_" + key), .text(String(value))])
+        }
+        for key in ["p503", "p429", "pdrop"] {
+            let value = json["viking"]?[key]?.doubleValue ?? 0
+            try? database.execute("INSERT OR REPLACE INTO emulator_settings (key, value) VALUES (?, ?)", [.text("viking_" + key), .text(String(value))])
         }
         return Self.json(200, ["ok": true])
     }

@@ -15,7 +15,9 @@ public struct EmbeddedTransport: HTTPClient {
             Thread {
                 continuation.resume(returning: Result { () throws(HTTPError) in
                     try Self.observe(request)
-                    return emulator.handle(request)
+                    let response = emulator.handle(request)
+                    if response.status == 0 { throw .transport(code: 56, message: "connection dropped", reachedServer: true) }
+                    return response
                 })
             }.start()
         }

@@ -30,13 +30,24 @@ public final class Emulator: Sendable {
         public var pace: Double?
         /// Fetches a URL that is not one of the emulator's own objects into a file.
         public var fetch: (@Sendable (_ url: String, _ destination: String) throws -> Void)?
+        /// VikingDB collections, with their fields.
+        public var vikingCollections: [VikingCollection]
+        /// VikingDB API keys accepted as `Authorization: Bearer …`.
+        public var apiKeys: [String]
+        /// VikingDB write rows per second per collection before `RequestLimitExceeded` (nil: no limit).
+        public var vikingRowsPerSecond: Double?
 
         public init(dataDirectory: String, accounts: [String: Account], pace: Double? = nil,
-                    fetch: (@Sendable (String, String) throws -> Void)? = nil) {
+                    fetch: (@Sendable (String, String) throws -> Void)? = nil,
+                    vikingCollections: [VikingCollection] = VikingCollection.defaults, apiKeys: [String] = [],
+                    vikingRowsPerSecond: Double? = nil) {
             self.dataDirectory = dataDirectory
             self.accounts = accounts
             self.pace = pace
             self.fetch = fetch
+            self.vikingCollections = vikingCollections
+            self.apiKeys = apiKeys
+            self.vikingRowsPerSecond = vikingRowsPerSecond
         }
     }
 
@@ -88,6 +99,11 @@ public final class Emulator: Sendable {
             next_line INTEGER NOT NULL DEFAULT 0, error TEXT, pace REAL, created REAL NOT NULL, updated REAL NOT NULL,
             started REAL, finished REAL, cancel_requested INTEGER NOT NULL DEFAULT 0,
             file_name TEXT, options TEXT, result TEXT, error_code TEXT, chunk_host TEXT);
+        CREATE TABLE IF NOT EXISTS viking_rows (collection TEXT NOT NULL, pk TEXT NOT NULL, fields TEXT NOT NULL,
+            expire_at REAL, writes INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (collection, pk));
+        CREATE TABLE IF NOT EXISTS viking_writes (id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL,
+            at REAL NOT NULL, rows INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS viking_writes_at ON viking_writes(collection, at);
         CREATE TABLE IF NOT EXISTS adb_overlaps (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,
             other_job_id TEXT NOT NULL, collection TEXT NOT NULL, at REAL NOT NULL);
         """
@@ -102,7 +118,13 @@ public final class Emulator: Sendable {
         let action = request.header("x-acs-action") ?? query.first { $0.0 == "Action" }?.1
         let response: HTTPResponse
         let label: String
-        if path == "/_emulator/state" {
+        if path.hasPrefix("/api/vikingdb/") {
+            label = "VikingDB" + path.dropFirst("/api/vikingdb".count)
+            response = viking(request, path: path)
+        } else if path == "/_emulator/viking" {
+            label = "VikingState"
+            response = vikingState(query: query)
+        } else if path == "/_emulator/state" {
             label = "State"
             response = stateResponse()
         } else if path == "/_emulator/faults" {

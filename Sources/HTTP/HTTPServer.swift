@@ -140,6 +140,7 @@ public final class HTTPServer: Sendable {
                 request.timeout = .seconds(600)
                 let response = server.handler(request)
                 if let spoolPath { unlink(spoolPath) }
+                if response.status == 0 { return } // the handler asks for a dropped connection
                 let keepAlive = header("connection")?.lowercased() != "close"
                 guard respond(response, keepAlive: keepAlive, head: method == "HEAD"), keepAlive else { return }
             }

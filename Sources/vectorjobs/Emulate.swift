@@ -35,6 +35,15 @@ struct Emulate: AsyncParsableCommand {
     @Option(name: .customLong("security-token"), help: "When set, requests must also carry this STS token.")
     var securityToken: String?
 
+    @Option(name: .customLong("viking-collections"), help: "A JSON file {\"collections\": [...]} declaring the VikingDB collections (default: one named demo).")
+    var vikingCollections: String?
+
+    @Option(name: .customLong("api-key"), help: "A VikingDB API key to accept (repeatable).")
+    var apiKeys: [String] = []
+
+    @Option(name: .customLong("viking-rows-per-second"), help: "VikingDB write rows per second per collection before 429 RequestLimitExceeded.")
+    var vikingRowsPerSecond: Double?
+
     @Option(name: .customLong("log-level"), help: "Least severe level logged to stderr.")
     var logLevel: String = "notice"
 
@@ -50,7 +59,9 @@ struct Emulate: AsyncParsableCommand {
                 request.responseBodyPath = destination
                 let response = try curl.perform(request)
                 guard response.status == 200 else { throw HTTPError.aborted("HTTP \(response.status) from \(url)") }
-            }))
+            },
+            vikingCollections: try vikingCollections.map(VikingCollection.load) ?? VikingCollection.defaults,
+            apiKeys: apiKeys, vikingRowsPerSecond: vikingRowsPerSecond))
         let server = HTTPServer(host: host, port: port, spoolDirectory: directory) { emulator.handle($0) }
         let bound = try server.start()
         emulator.startTicker()

@@ -86,6 +86,8 @@ struct EmbeddedBackend {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let secrets = try Self.loadSecrets(directory)
         let accessKeyID = "LTAI-embedded"
+        let collections = try ProcessInfo.processInfo.environment["VECTORJOBS_VIKING_COLLECTIONS"].map(VikingCollection.load)
+            ?? VikingCollection.defaults
         emulator = try Emulator(configuration: Emulator.Configuration(
             dataDirectory: directory, accounts: [accessKeyID: Emulator.Account(secret: secrets.accessKeySecret)], pace: pace,
             fetch: { url, destination in
@@ -93,7 +95,7 @@ struct EmbeddedBackend {
                 request.responseBodyPath = destination
                 let response = try curl.perform(request)
                 guard response.status == 200 else { throw HTTPError.aborted("HTTP \(response.status) from \(url)") }
-            }))
+            }, vikingCollections: collections))
         var profile = Profile(name: "embedded-adbpg", provider: .adbpg, region: "cn-hangzhou",
                               credentials: Credentials(accessKeyID: accessKeyID, accessKeySecret: secrets.accessKeySecret))
         profile.instance = "gp-embedded"
@@ -103,7 +105,18 @@ struct EmbeddedBackend {
         profile.pollInterval = .milliseconds(500)
         profile.retryAttempts = 3
         profile.embedded = true
-        profiles = ProfilesConfig(path: nil, profiles: [profile], defaults: [.adbpg: profile.name], allowedRoots: ["."])
+        var viking = Profile(name: "embedded-vikingdb", provider: .vikingdb, region: "cn-beijing",
+                             credentials: Credentials(accessKeyID: accessKeyID, accessKeySecret: secrets.accessKeySecret))
+        viking.host = "http://api-vikingdb.embedded.vectorjobs"
+        viking.embedded = true
+        viking.retryAttempts = 3
+        viking.rowsPerSecond = 15_000
+        for collection in collections {
+            viking.collections[collection.name] = CollectionConfig(vectorize: collection.vectorize, primaryKey: collection.primaryKey,
+                                                                   fields: collection.fields.keys.sorted())
+        }
+        profiles = ProfilesConfig(path: nil, profiles: [profile, viking], defaults: [.adbpg: profile.name, .vikingdb: viking.name],
+                                  allowedRoots: ["."])
     }
 
     struct Secrets: Codable {
