@@ -1,5 +1,6 @@
 import AnalyticDB
 import Foundation
+import VikingDB
 import JSON
 import Logging
 import Profiles
@@ -49,6 +50,7 @@ public final class JobManager: Sendable {
     public let store: JobStore
     public let profiles: ProfilesConfig
     let clientFor: @Sendable (Profile) -> AnalyticDBClient
+    let vikingClientFor: (@Sendable (Profile) -> VikingDBClient)?
     let logger = Logger(label: "vectorjobs.jobs")
     let pid = getpid()
     /// Namespace passwords given in calls (never stored): job id → password.
@@ -56,10 +58,12 @@ public final class JobManager: Sendable {
     let submitting = Mutex<Set<String>>([])
     let schedulerStarted = Mutex(false)
 
-    public init(store: JobStore, profiles: ProfilesConfig, clientFor: @escaping @Sendable (Profile) -> AnalyticDBClient) {
+    public init(store: JobStore, profiles: ProfilesConfig, clientFor: @escaping @Sendable (Profile) -> AnalyticDBClient,
+                vikingClientFor: (@Sendable (Profile) -> VikingDBClient)? = nil) {
         self.store = store
         self.profiles = profiles
         self.clientFor = clientFor
+        self.vikingClientFor = vikingClientFor
     }
 
     static var now: Double { Date().timeIntervalSince1970 }
@@ -143,6 +147,9 @@ public final class JobManager: Sendable {
         guard let record = claimed else {
             guard let current = try? store.get(id) else { throw JobError("unknown job \(id)") }
             return current
+        }
+        if Self.bulkKinds.contains(record.kind) {
+            do { return try beginBulk(record) } catch { throw JobError("cannot start the job: \(error)") }
         }
         submitting.withLock { _ = $0.insert(id) }
         defer { submitting.withLock { _ = $0.remove(id) } }
@@ -241,7 +248,8 @@ public final class JobManager: Sendable {
     }
 
     public func pollInterval(for record: JobRecord) -> Duration {
-        profiles.profile(named: record.profile)?.pollInterval ?? .seconds(5)
+        if Self.bulkKinds.contains(record.kind) { return .milliseconds(500) } // our own job: its record is its state
+        return profiles.profile(named: record.profile)?.pollInterval ?? .seconds(5)
     }
 
     /// The job, refreshed from the provider when its last poll is older than `maxAge`.
@@ -351,6 +359,16 @@ public final class JobManager: Sendable {
             if let cancelled = cancelled ?? nil { return cancelled }
         }
         let current = try get(id)
+        if Self.bulkKinds.contains(current.kind) {
+            _ = try? store.database.transaction { connection in
+                guard var r = try store.get(id, in: connection), !r.state.isTerminal else { return }
+                let orphaned = r.ownerPID.map { $0 != pid && !Self.processAlive($0) } ?? true
+                r.state = orphaned ? .cancelled : .cancelling
+                r.updatedAt = Self.now
+                try store.update(r, in: connection)
+            }
+            return try get(id)
+        }
         guard let remoteID = current.remoteJobID else { return current }
         let client = try client(for: current)
         let target = try target(current)
@@ -465,6 +483,7 @@ public final class JobManager: Sendable {
 
     func schedulerTick() async {
         guard let active = try? store.active() else { return }
+        resumeOrphans(active)
         var heads = Set<String>()
         for record in active where !heads.contains(record.queueKey) {
             heads.insert(record.queueKey)

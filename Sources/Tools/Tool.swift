@@ -1,5 +1,6 @@
 import AnalyticDB
 import Foundation
+import VikingDB
 import JSON
 import Jobs
 import MCP
@@ -24,13 +25,23 @@ public struct ToolEnvironment: Sendable {
     public let profiles: ProfilesConfig
     public let jobs: JobManager
     public let adbpgClient: @Sendable (Profile) -> AnalyticDBClient
+    public let vikingClient: @Sendable (Profile) -> VikingDBClient
     public let workingDirectory: String
+    /// Downloads a URL into a file (for bulk jobs that read a file_url).
+    public let download: @Sendable (_ url: String, _ destination: String) async throws -> Void
+    /// Where downloads are kept.
+    public let downloadDirectory: String
 
     public init(profiles: ProfilesConfig, jobs: JobManager, adbpgClient: @escaping @Sendable (Profile) -> AnalyticDBClient,
-                workingDirectory: String = FileManager.default.currentDirectoryPath) {
+                vikingClient: @escaping @Sendable (Profile) -> VikingDBClient,
+                download: @escaping @Sendable (String, String) async throws -> Void,
+                downloadDirectory: String, workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.profiles = profiles
         self.jobs = jobs
         self.adbpgClient = adbpgClient
+        self.vikingClient = vikingClient
+        self.download = download
+        self.downloadDirectory = downloadDirectory
         self.workingDirectory = workingDirectory
     }
 

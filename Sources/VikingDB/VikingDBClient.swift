@@ -156,7 +156,7 @@ public struct VikingDBClient: Sendable {
 /// Limits rows sent per second to one collection: in no window of one second do more than `rowsPerSecond` rows
 /// leave (a sliding log of recent sends, shared by every batch in flight).
 public actor RowRateLimiter {
-    public let rowsPerSecond: Double
+    public nonisolated let rowsPerSecond: Double
     private var sent: [(at: ContinuousClock.Instant, rows: Int)] = []
     private let window: Duration
 

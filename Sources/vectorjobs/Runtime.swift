@@ -9,6 +9,7 @@ import Profiles
 import Signing
 import Store
 import Tools
+import VikingDB
 
 /// Where configuration comes from, as flags give it.
 struct RuntimeOptions {
@@ -65,8 +66,18 @@ struct Runtime: Sendable {
         let clientFor: @Sendable (Profile) -> AnalyticDBClient = { profile in
             AnalyticDBClient(profile: profile, http: profile.embedded ? transport : curl)
         }
-        jobs = JobManager(store: store, profiles: config, clientFor: clientFor)
-        environment = ToolEnvironment(profiles: config, jobs: jobs, adbpgClient: clientFor)
+        let vikingFor: @Sendable (Profile) -> VikingDBClient = { profile in
+            VikingDBClient(profile: profile, http: profile.embedded ? transport : curl)
+        }
+        jobs = JobManager(store: store, profiles: config, clientFor: clientFor, vikingClientFor: vikingFor)
+        let downloads = (stateDirectory as NSString).appendingPathComponent("downloads")
+        environment = ToolEnvironment(profiles: config, jobs: jobs, adbpgClient: clientFor, vikingClient: vikingFor,
+                                      download: { url, destination in
+                                          var request = HTTPRequest(method: "GET", url: url, timeout: .seconds(3600))
+                                          request.responseBodyPath = destination
+                                          let response = try await curl.send(request)
+                                          guard response.status == 200 else { throw HTTPError.aborted("HTTP \(response.status) from \(url)") }
+                                      }, downloadDirectory: downloads)
     }
 
     /// Starts the background work a long-lived process does: submitting queued jobs, polling, running emulated jobs.
