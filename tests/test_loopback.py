@@ -161,7 +161,7 @@ profiles:
 def test_the_example_profiles_file_checks(tmp_path):
     example = Path(__file__).resolve().parent.parent / "examples" / "profiles.yaml"
     env = dict(os.environ, ALIBABA_CLOUD_ACCESS_KEY_ID="id", ALIBABA_CLOUD_ACCESS_KEY_SECRET="secret",
-               ADBPG_NAMESPACE_PASSWORD="pw")
+               ADBPG_NAMESPACE_PASSWORD="pw", VOLC_ACCESSKEY="ak", VOLC_SECRETKEY="sk")
     result = subprocess.run([BIN, "profiles", "check", str(example)], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
 

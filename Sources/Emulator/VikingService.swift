@@ -277,14 +277,16 @@ extension Emulator {
         return Self.vikingEnvelope(200, code: "Success", message: "success", result: ["fetch": .array(found), "ids_not_exist": .array(missing)])
     }
 
-    /// `GET /_emulator/viking?collection=…`: rows stored, rows written more than once, and the most rows accepted
-    /// in any one-second window (for tests and benchmarks).
+    /// `GET /_emulator/viking?collection=…[&over=N][&dump=1]`: rows stored, rows written more than N times (default 1),
+    /// and the most rows accepted in any one-second window (for tests and benchmarks).
     func vikingState(query: [(String, String)]) -> HTTPResponse {
         guard let collection = query.first(where: { $0.0 == "collection" })?.1 else {
             return Self.vikingEnvelope(400, code: "MissingParameter", message: "collection is required")
         }
         do {
-            let rows = try database.query("SELECT COUNT(*) AS n, COALESCE(SUM(writes > 1), 0) AS rewritten FROM viking_rows WHERE collection = ?", [.text(collection)]).first
+            let over = Int64(query.first { $0.0 == "over" }?.1 ?? "1") ?? 1
+            let rows = try database.query("SELECT COUNT(*) AS n, COALESCE(SUM(writes > ?), 0) AS rewritten FROM viking_rows WHERE collection = ?",
+                                          [.int(over), .text(collection)]).first
             let writes = try database.query("SELECT at, rows FROM viking_writes WHERE collection = ? ORDER BY at", [.text(collection)])
             var peak = 0
             var window: [(Double, Int)] = []
