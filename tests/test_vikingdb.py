@@ -219,3 +219,50 @@ def test_bulk_jobs_keep_under_the_rows_per_second_limit(tmp_path):
         assert elapsed >= 3.0  # 6,000 rows at 1,500 rows/s cannot finish sooner
     finally:
         viking.stop()
+
+
+def test_invalid_rows_fail_the_job_with_their_lines_or_are_skipped(tmp_path):
+    viking = Viking(tmp_path)
+    try:
+        work = tmp_path / "work"
+        work.mkdir()
+        lines = [json.dumps({"id": i, "vec": [1, 2, 3], "tag": f"t{i}"}) for i in range(1, 301)]
+        lines[41] = json.dumps({"id": 42, "vec": [1, 2], "tag": "bad dimension"})
+        lines[199] = "not json at all"
+        (work / "mixed.jsonl").write_text("\n".join(lines) + "\n")
+        server = RawServer("--profiles", profiles(work / "profiles.yaml", viking), "--state-dir", str(tmp_path / "state"), cwd=work)
+        strict = server.call("vikingdb_upsert_data_async", {"collection_name": "items", "file_path": "mixed.jsonl"})["structuredContent"]["job"]
+        failed = server.call("job_wait", {"job_id": strict["job_id"], "timeout_seconds": 30})["structuredContent"]["job"]
+        assert failed["state"] == "failed"
+        assert "lines 1–100" in failed["error"] or "line 200" in failed["error"], failed["error"]
+        lenient = server.call("vikingdb_upsert_data_async", {"collection_name": "items", "file_path": "mixed.jsonl",
+                                                              "skip_invalid_rows": True})["structuredContent"]["job"]
+        done = server.call("job_wait", {"job_id": lenient["job_id"], "timeout_seconds": 30})["structuredContent"]["job"]
+        server.close()
+        assert done["state"] == "succeeded" and done["progress"]["done"] == 298
+        assert "skipped 2 invalid row(s); first lines: 42, 200" in done["error"]
+        assert viking.state("items")["rows"] == 298
+    finally:
+        viking.stop()
+
+
+def test_cancel_stops_a_bulk_job_after_the_batches_in_flight(tmp_path):
+    viking = Viking(tmp_path)
+    try:
+        work = tmp_path / "work"
+        work.mkdir()
+        data = rows_file(work / "rows.jsonl", 8000)
+        server = RawServer("--profiles", profiles(work / "profiles.yaml", viking, rate=1000, concurrency=2), "--state-dir",
+                           str(tmp_path / "state"), cwd=work)
+        job = server.call("vikingdb_upsert_data_async", {"collection_name": "items", "file_path": data})["structuredContent"]["job"]
+        time.sleep(1.5)
+        assert server.call("job_cancel", {"job_id": job["job_id"]})["structuredContent"]["job"]["state"] in ("cancelling", "cancelled")
+        final = server.call("job_wait", {"job_id": job["job_id"], "timeout_seconds": 20})["structuredContent"]["job"]
+        assert final["state"] == "cancelled" and 0 < final["progress"]["done"] < 8000
+        stored = viking.state("items")["rows"]
+        time.sleep(1.0)
+        assert viking.state("items")["rows"] == stored  # nothing more is sent
+        assert stored >= final["progress"]["done"]
+        server.close()
+    finally:
+        viking.stop()
