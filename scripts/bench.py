@@ -147,6 +147,60 @@ def bench_pings(work, count=20000):
     print(f"pipelined pings: {count} in {elapsed:.2f} s = {count / elapsed:.0f} requests/s")
 
 
+def bench_viking(work, rows=50_000, dim=128):
+    """VikingDB bulk upsert through a job vs the official Python SDK sending batches of 100 one after another."""
+    config = work / "viking.json"
+    config.write_text(json.dumps({"collections": [{"name": "bench", "primary_key": "id", "primary_key_type": "int64",
+                                                   "fields": {"id": "int64", "vec": "vector", "tag": "string"}, "dimension": dim}]}))
+    def emulator(name):
+        proc = subprocess.Popen([BIN, "emulate", "--port", "0", "--data-dir", str(work / name), "--viking-collections", str(config)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        return proc, json.loads(proc.stdout.readline())["port"]
+    rng = random.Random(3)
+    data = [{"id": i, "vec": [round(rng.uniform(-1, 1), 5) for _ in range(dim)], "tag": f"t{i}"} for i in range(1, rows + 1)]
+    path = work / "viking.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in data))
+
+    emu, port = emulator("viking-ours")
+    profiles = work / "viking-profiles.yaml"
+    profiles.write_text(f"""version: 1
+files: {{ allowed_roots: ["{work}"] }}
+profiles:
+  viking:
+    provider: vikingdb
+    region: cn-beijing
+    host: http://127.0.0.1:{port}
+    credentials: {{ access_key_id: testid, secret_access_key: testsecret }}
+    rate_limit: {{ rows_per_second: 100000000 }}
+    concurrency: 4
+""")
+    server = Server("--profiles", str(profiles), "--state-dir", str(work / "viking-state"), cwd=work)
+    start = time.perf_counter()
+    job = server.request(1, "tools/call", {"name": "vikingdb_upsert_data_async", "arguments": {"collection_name": "bench", "file_path": str(path)}})
+    job_id = job["result"]["structuredContent"]["job"]["job_id"]
+    while True:
+        waited = server.request(2, "tools/call", {"name": "job_wait", "arguments": {"job_id": job_id, "timeout_seconds": 60}})
+        state = waited["result"]["structuredContent"]["job"]["state"]
+        if state != "running" and state != "queued":
+            break
+    ours = time.perf_counter() - start
+    rss = peak_rss_kb(server.proc.pid)
+    server.close()
+    emu.terminate()
+
+    from vikingdb import IAM
+    from vikingdb.vector import VikingDB
+    emu, port = emulator("viking-sdk")
+    collection = VikingDB(host=f"127.0.0.1:{port}", region="cn-beijing", auth=IAM(ak="testid", sk="testsecret"), scheme="http").collection(collection_name="bench")
+    start = time.perf_counter()
+    for i in range(0, rows, 100):
+        collection.upsert({"data": data[i:i + 100]})
+    sdk = time.perf_counter() - start
+    emu.terminate()
+    print(f"VikingDB bulk upsert of {rows} rows ({dim} dimensions), no rate limit: vectorjobs job {rows / ours:.0f} rows/s "
+          f"({state}, concurrency 4, server peak RSS {rss / 1024:.1f} MB); official Python SDK, batches of 100 in sequence: {rows / sdk:.0f} rows/s")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -160,6 +214,7 @@ def main():
         bench_startup(work)
         bench_sizes(work)
         bench_pings(work)
+        bench_viking(work)
 
 
 if __name__ == "__main__":

@@ -248,7 +248,7 @@ public final class JobManager: Sendable {
     }
 
     public func pollInterval(for record: JobRecord) -> Duration {
-        if Self.bulkKinds.contains(record.kind) { return .milliseconds(500) } // our own job: its record is its state
+        if Self.bulkKinds.contains(record.kind) { return .milliseconds(200) } // our own job: its record is its state
         return profiles.profile(named: record.profile)?.pollInterval ?? .seconds(5)
     }
 
