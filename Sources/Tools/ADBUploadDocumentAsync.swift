@@ -100,15 +100,7 @@ extension Tool {
         } catch {
             throw ToolFailure("cannot record the job: \(error)")
         }
-        let progress = context.progress
-        do {
-            let current = try await environment.jobs.runIfHead(record.id) { done, total, message in
-                progress?.report(done, total: total, message: message)
-            }
-            return ["job": current.json]
-        } catch {
-            let failure = toolFailure(error)
-            throw ToolFailure("the upload failed: \(failure.message)", details: failure.details)
-        }
+        let current = try await environment.submit(record, context: context)
+        return ["job": current.json]
     }
 }

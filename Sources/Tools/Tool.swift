@@ -1,5 +1,6 @@
 import AnalyticDB
 import Foundation
+import Store
 import VikingDB
 import JSON
 import Jobs
@@ -76,4 +77,19 @@ func toolFailure(_ error: any Error) -> ToolFailure {
     if let error = error as? JobError { return error.failure }
     if let error = error as? ToolFailure { return error }
     return ToolFailure(String(describing: error))
+}
+
+extension ToolEnvironment {
+    /// Submits a freshly recorded job when its queue lets it, forwarding the upload's progress to the caller.
+    func submit(_ record: JobRecord, context: ToolCallContext) async throws(ToolFailure) -> JobRecord {
+        let progress = context.progress
+        do {
+            return try await jobs.runIfHead(record.id) { done, total, message in
+                progress?.report(done, total: total, message: message)
+            }
+        } catch {
+            let failure = toolFailure(error)
+            throw ToolFailure("the upload failed: \(failure.message)", details: failure.details)
+        }
+    }
 }
