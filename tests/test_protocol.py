@@ -198,10 +198,10 @@ def test_every_line_is_one_message_under_concurrent_load(tmp_path):
 def test_stdin_eof_waits_for_owed_replies_then_exits(tmp_path):
     proc = subprocess.Popen([BIN, "serve", "--state-dir", str(tmp_path / "s")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, cwd=tmp_path)
-    lines = [json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/list"}) for i in range(20)]
+    lines = [json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/list" if i % 2 else "ping"}) for i in range(200)]
     out, _ = proc.communicate(("\n".join(lines) + "\n").encode(), timeout=30)
     assert proc.returncode == 0
-    assert sorted(json.loads(l)["id"] for l in out.splitlines()) == list(range(20))
+    assert sorted(json.loads(l)["id"] for l in out.splitlines()) == list(range(200))
 
 
 def test_sigterm_ends_the_server(tmp_path):

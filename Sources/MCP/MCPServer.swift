@@ -114,16 +114,17 @@ public final class MCPServer: Sendable {
         }
     }
 
-    /// Sends the one reply of a request (none when the client cancelled it) and forgets the request.
+    /// Sends the one reply of a request (none when the client cancelled it), then forgets the request. The request
+    /// counts as in flight until its reply is written, so exiting when idle never drops a reply.
     private func finish(id: RequestID, reply: Message) {
-        let (send, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+        let send = state.withLock { $0.cancelled.remove(id) == nil }
+        if send { sink.send(reply) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight[id] = nil
-            let wasCancelled = state.cancelled.remove(id) != nil
             var waiters: [CheckedContinuation<Void, Never>] = []
             if state.inFlight.isEmpty { swap(&waiters, &state.idleWaiters) }
-            return (!wasCancelled, waiters)
+            return waiters
         }
-        if send { sink.send(reply) }
         for waiter in waiters { waiter.resume() }
     }
 
