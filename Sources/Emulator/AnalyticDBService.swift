@@ -186,24 +186,35 @@ extension Emulator {
 
     struct SourceFailure: Error { let message: String }
 
-    /// Makes the job's file local: the emulator's own OSS objects are read in place; other URLs are fetched.
+    /// Makes the job's file local: the emulator's own OSS objects are read in place; other URLs are fetched into a
+    /// private file that is moved into place only if no other fetch (another thread or process) got there first, so a
+    /// file being imported is never rewritten under the reader.
     func resolveSource(_ row: Row) throws {
         let id = row["id"].string!
+        guard fetching.withLock({ $0.insert(id).inserted }) else { return }
+        defer { fetching.withLock { _ = $0.remove(id) } }
         let url = row["file_url"].string!
         var path: String?
         var failure: String?
+        var temporary: String?
         if let local = ossObjectPath(forURL: url) {
             if FileManager.default.fileExists(atPath: local) { path = local } else { failure = "Failed to download file: object not found: \(url)" }
         } else if let fetch = configuration.fetch {
             let destination = (configuration.dataDirectory as NSString).appendingPathComponent("downloads/\(id)")
-            do { try fetch(url, destination); path = destination } catch { failure = "Failed to download file: \(error)" }
+            let scratch = destination + ".\(UUID().uuidString)"
+            do { try fetch(url, scratch); temporary = scratch; path = destination } catch { failure = "Failed to download file: \(error)" }
         } else {
             failure = "Failed to download file: \(url) is not reachable from the emulator"
         }
+        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         try database.transaction { connection in
             guard let current = try connection.query("SELECT status, file_path FROM adb_jobs WHERE id = ?", [.text(id)]).first,
                   current["file_path"].string == nil else { return }
             if let path {
+                if let temporary {
+                    try? FileManager.default.removeItem(atPath: path)
+                    try FileManager.default.moveItem(atPath: temporary, toPath: path)
+                }
                 try connection.execute("UPDATE adb_jobs SET file_path = ? WHERE id = ?", [.text(path), .text(id)])
             } else if ["Start", "Pending"].contains(current["status"].string ?? "") {
                 let now = Date().timeIntervalSince1970

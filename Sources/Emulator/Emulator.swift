@@ -60,6 +60,8 @@ public final class Emulator: Sendable {
     let ossSecret: String
     let recentNonces = Mutex<(set: Set<String>, order: [String])>(([], []))
     private let tickerRunning = Mutex(false)
+    /// Jobs whose file this process is fetching.
+    let fetching = Mutex<Set<String>>([])
 
     public init(configuration: Configuration) throws {
         self.configuration = configuration
