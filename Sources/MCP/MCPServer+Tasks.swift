@@ -41,7 +41,7 @@ extension MCPServer {
         guard let tasks else { throw RPCError.methodNotFound(method) }
         switch method {
         case "tasks/list":
-            let page = try tasks.list(cursor: params?["cursor"]?.stringValue, limit: 50)
+            let page = try await tasks.list(cursor: params?["cursor"]?.stringValue, limit: 50)
             var result: JSON = ["tasks": .array(page.tasks.map(\.legacyJSON))]
             if let next = page.nextCursor { result["nextCursor"] = .string(next) }
             return result
@@ -150,7 +150,7 @@ extension MCPServer {
         case "resources/templates/list":
             return ["resourceTemplates": .array(resources.templates)]
         case "resources/list":
-            let page = try resources.list(cursor: params?["cursor"]?.stringValue)
+            let page = try await resources.list(cursor: params?["cursor"]?.stringValue)
             var result: JSON = ["resources": .array(page.resources)]
             if let next = page.nextCursor { result["nextCursor"] = .string(next) }
             return result

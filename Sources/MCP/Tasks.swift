@@ -64,7 +64,7 @@ public protocol TaskBackend: Sendable {
     /// The task, or nil when it is unknown or expired.
     func task(_ id: String) async -> TaskInfo?
     /// Tasks, newest first, a page at a time.
-    func list(cursor: String?, limit: Int) throws(RPCError) -> (tasks: [TaskInfo], nextCursor: String?)
+    func list(cursor: String?, limit: Int) async throws(RPCError) -> (tasks: [TaskInfo], nextCursor: String?)
     /// Cancels the task's job; the task reads `cancelled` from then on.
     func cancel(_ id: String) async throws(RPCError) -> TaskInfo
     /// Progress of a working task: done, total, message.
@@ -74,7 +74,7 @@ public protocol TaskBackend: Sendable {
 /// Resources the server exposes (job handles, readable as JSON).
 public protocol ResourceProvider: Sendable {
     var templates: [JSON] { get }
-    func list(cursor: String?) throws(RPCError) -> (resources: [JSON], nextCursor: String?)
+    func list(cursor: String?) async throws(RPCError) -> (resources: [JSON], nextCursor: String?)
     func read(_ uri: String) async throws(RPCError) -> JSON
     /// A token that changes whenever the resource does (for update notifications); nil when it does not exist.
     func version(_ uri: String) async -> String?

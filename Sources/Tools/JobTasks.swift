@@ -95,7 +95,7 @@ public struct JobTaskBackend: TaskBackend {
                         pollIntervalMs: record.pollMs, result: result)
     }
 
-    public func list(cursor: String?, limit: Int) throws(RPCError) -> (tasks: [TaskInfo], nextCursor: String?) {
+    public func list(cursor: String?, limit: Int) async throws(RPCError) -> (tasks: [TaskInfo], nextCursor: String?) {
         var offset = 0
         if let cursor {
             guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8), text.hasPrefix("tasks:"),
@@ -132,17 +132,19 @@ public struct JobResources: ResourceProvider {
 
     public init(environment: ToolEnvironment) { self.environment = environment }
 
-    public var templates: [JSON] {
-        [["uriTemplate": "vectorjobs://jobs/{job_id}", "name": "job", "title": "Job handle",
-          "description": "A job's state, progress and error, as job_get returns it.", "mimeType": "application/json"]]
-    }
+    public static let templateList: [JSON] = [
+        ["uriTemplate": "vectorjobs://jobs/{job_id}", "name": "job", "title": "Job handle",
+         "description": "A job's state, progress and error, as job_get returns it.", "mimeType": "application/json"],
+    ]
+
+    public var templates: [JSON] { Self.templateList }
 
     func jobID(_ uri: String) throws(RPCError) -> String {
         guard uri.hasPrefix(Self.prefix) else { throw RPCError.invalidParams("Resource not found: \(uri)") }
         return String(uri.dropFirst(Self.prefix.count))
     }
 
-    public func list(cursor: String?) throws(RPCError) -> (resources: [JSON], nextCursor: String?) {
+    public func list(cursor: String?) async throws(RPCError) -> (resources: [JSON], nextCursor: String?) {
         let page: JobManager.Page
         do { page = try environment.jobs.list(JobStore.Filter(), limit: 50, cursor: cursor) } catch {
             throw RPCError.invalidParams(error.message)

@@ -71,7 +71,7 @@ struct Emulate: AsyncParsableCommand {
         FileHandle.standardError.write(Data("vectorjobs emulate: listening on http://\(host):\(bound), data in \(directory)\n".utf8))
         signal(SIGTERM, SIG_IGN)
         let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        term.setEventHandler { server.stop(); Foundation.exit(0) }
+        term.setEventHandler { server.stop(); _exit(0) }
         term.resume()
         while true { try? await Task.sleep(for: .seconds(3600)) }
     }

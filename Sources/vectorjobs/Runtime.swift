@@ -42,6 +42,13 @@ struct Runtime: Sendable {
         return NSHomeDirectory() + "/.local/state/vectorjobs"
     }
 
+    /// Reads the profiles file, if one is configured, and registers its secrets; throws its first fault.
+    static func checkProfiles(_ options: RuntimeOptions) throws {
+        if let path = resolveProfilesPath(options.profilesPath) {
+            LogRouter.shared.registerSecrets(try ProfilesLoader.load(path: path).secrets)
+        }
+    }
+
     init(options: RuntimeOptions) throws {
         stateDirectory = (Self.resolveStateDirectory(options.stateDirectory) as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,

@@ -12,6 +12,10 @@ enum Main {
         let isServe = arguments.first == "serve" || arguments.first.map { $0.hasPrefix("--") && !["--help", "--version"].contains($0) } ?? true
         guard isServe else { await VectorJobs.main(); return }
         if arguments.first == "serve" { arguments.removeFirst() }
+        if let serve = Serve.quickParse(arguments) {
+            do { try await serve.run() } catch { Serve.exit(withError: error) }
+            return
+        }
         do {
             var command = try Serve.parseAsRoot(arguments)
             if let serve = command as? Serve { try await serve.run() } else { try command.run() }
