@@ -130,26 +130,37 @@ extension Emulator {
         _ = try job(id, instance: instance, namespace: namespace, collection: collection)
         advance(jobID: id)
         let row = try job(id, instance: instance, namespace: namespace, collection: collection)
-        let status = row["status"].string ?? "Start"
-        var job: JSON = [
-            "Id": .string(id), "Status": .string(status),
-            "Completed": .bool(["Success", "Failed", "Cancelled"].contains(status)),
-            "Progress": .int(row["progress"].int ?? 0),
-            "CreateTime": Self.timestamp(row["created"].double), "UpdateTime": Self.timestamp(row["updated"].double),
-        ]
-        if let error = row["error"].string { job["Error"] = .string(error) }
-        return Self.json(200, ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": job])
+        return Self.json(200, ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": Self.jobObject(row)])
     }
 
-    func cancelUpsertJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
+    /// The API's `Job` object for a stored job (both kinds share it; documents add ErrorCode).
+    static func jobObject(_ row: Row) -> JSON {
+        let status = row["status"].string ?? "Start"
+        var job: JSON = [
+            "Id": JSON(row["id"].string), "Status": .string(status),
+            "Completed": .bool(["Success", "Failed", "Cancelled"].contains(status)),
+            "Progress": .int(row["progress"].int ?? 0),
+            "CreateTime": timestamp(row["created"].double), "UpdateTime": timestamp(row["updated"].double),
+        ]
+        if let error = row["error"].string { job["Error"] = .string(error) }
+        if let code = row["error_code"].string { job["ErrorCode"] = .string(code) }
+        return job
+    }
+
+    /// A job that may still be cancelled: advanced to now, and in one of `statuses`; otherwise the API's refusal.
+    func cancellableJob(_ p: [String: String], statuses: [String]) throws(APIError) -> String {
         let (instance, namespace, collection) = try scope(p)
         let id = try Self.required(p, "JobId")
         advance(jobID: id)
-        let row = try job(id, instance: instance, namespace: namespace, collection: collection)
-        let status = row["status"].string ?? ""
-        guard ["Start", "Running"].contains(status) else {
+        let status = try job(id, instance: instance, namespace: namespace, collection: collection)["status"].string ?? ""
+        guard statuses.contains(status) else {
             throw APIError(400, "Job.StatusInvalid", "The job \(id) is \(status) and cannot be cancelled.")
         }
+        return id
+    }
+
+    func cancelUpsertJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
+        let id = try cancellableJob(p, statuses: ["Start", "Running"])
         do {
             try database.execute("UPDATE adb_jobs SET cancel_requested = 1, status = 'Cancelling', updated = ? WHERE id = ?",
                                  [.double(Date().timeIntervalSince1970), .text(id)])

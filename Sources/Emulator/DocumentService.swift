@@ -172,14 +172,7 @@ extension Emulator {
         let row = try job(id, instance: instance, namespace: namespace, collection: collection)
         guard row["kind"].string == "document" else { throw APIError(404, "Job.NotFound", "The job \(id) is not a document job.") }
         let status = row["status"].string ?? "Pending"
-        var job: JSON = [
-            "Id": .string(id), "Status": .string(status), "Completed": .bool(["Success", "Failed", "Cancelled"].contains(status)),
-            "Progress": .int(row["progress"].int ?? 0),
-            "CreateTime": Self.timestamp(row["created"].double), "UpdateTime": Self.timestamp(row["updated"].double),
-        ]
-        if let error = row["error"].string { job["Error"] = .string(error) }
-        if let code = row["error_code"].string { job["ErrorCode"] = .string(code) }
-        var body: JSON = ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": job]
+        var body: JSON = ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": Self.jobObject(row)]
         let result = (try? JSON.parse(row["result"].string ?? "{}")) ?? [:]
         if status == "Success" || status == "Running" {
             let base = "http://\(row["chunk_host"].string ?? "localhost")/_emulator/chunks/\(id)"
@@ -192,14 +185,7 @@ extension Emulator {
     }
 
     func cancelDocumentJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
-        let (instance, namespace, collection) = try scope(p)
-        let id = try Self.required(p, "JobId")
-        advance(jobID: id)
-        let row = try job(id, instance: instance, namespace: namespace, collection: collection)
-        let status = row["status"].string ?? ""
-        guard ["Pending", "Running"].contains(status) else {
-            throw APIError(400, "Job.StatusInvalid", "The job \(id) is \(status) and cannot be cancelled.")
-        }
+        let id = try cancellableJob(p, statuses: ["Pending", "Running"])
         let now = Date().timeIntervalSince1970
         do {
             try database.execute("UPDATE adb_jobs SET cancel_requested = 1, status = 'Cancelled', updated = ?, finished = ? WHERE id = ?",
