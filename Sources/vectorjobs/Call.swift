@@ -43,7 +43,10 @@ struct Call: AsyncParsableCommand {
             bar.finish()
         }
         print(result.prettyPrinted())
-        if wait, let state = result["job"]?["state"]?.stringValue, state != "succeeded" { throw ExitCode(1) }
+        let failed = wait && result["job"]?["state"]?.stringValue.map { $0 != "succeeded" } == true
+        // Background work (scheduler, emulator ticker) is still running: leave without static destructors.
+        fflush(nil)
+        _exit(failed ? 1 : 0)
     }
 
     private func invoke(_ server: MCPServer, _ name: String, _ arguments: JSON) async throws -> JSON {
