@@ -95,7 +95,7 @@ extension Tool {
             "properties": [
                 "state": ["type": "array", "items": ["type": "string", "enum": .array(JobState.allCases.map { .string($0.rawValue) })],
                           "uniqueItems": true, "description": "Only jobs in these states."],
-                "profile": Schema.profile,
+                "profile": Schema.string("Only jobs of this profile."),
                 "collection": Schema.string("Only jobs of this collection."),
                 "kind": Schema.string("Only jobs of this kind, such as adbpg.upsert_collection_data."),
                 "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 20],
