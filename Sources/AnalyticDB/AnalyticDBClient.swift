@@ -206,13 +206,7 @@ public struct AnalyticDBClient: Sendable {
                     requestID: tag("RequestId"), recommend: nil)
     }
 
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
+    static func httpDate(_ date: Date) -> String { DateFormats.string(date, "EEE, dd MMM yyyy HH:mm:ss 'GMT'", zone: "GMT") }
 
     /// The whole local-file flow: authorize, stream to OSS, and return the FileUrl to submit.
     public func uploadLocalFile(_ path: String, observer: (@Sendable (UnsafeRawBufferPointer) throws -> Void)? = nil) async throws(AnalyticDBError) -> String {

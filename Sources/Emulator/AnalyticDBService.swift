@@ -65,13 +65,9 @@ extension Emulator {
 
     static func timestamp(_ t: Double?) -> JSON {
         guard let t else { return .null }
-        let date = Date(timeIntervalSince1970: t)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let micros = Int((t - t.rounded(.down)) * 1_000_000)
-        return .string(formatter.string(from: date) + String(format: ".%06d", micros))
+        return .string(DateFormats.string(Date(timeIntervalSince1970: t), "yyyy-MM-dd HH:mm:ss", zone: "Asia/Shanghai")
+                       + String(format: ".%06d", micros))
     }
 
     // MARK: OpenPlatform
@@ -124,12 +120,17 @@ extension Emulator {
         return row
     }
 
-    func getUpsertJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
+    /// The job a Get call names, advanced to now (only after checking it belongs to the caller's collection).
+    func currentJob(_ p: [String: String]) throws(APIError) -> Row {
         let (instance, namespace, collection) = try scope(p)
         let id = try Self.required(p, "JobId")
         _ = try job(id, instance: instance, namespace: namespace, collection: collection)
         advance(jobID: id)
-        let row = try job(id, instance: instance, namespace: namespace, collection: collection)
+        return try job(id, instance: instance, namespace: namespace, collection: collection)
+    }
+
+    func getUpsertJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
+        let row = try currentJob(p)
         return Self.json(200, ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": Self.jobObject(row)])
     }
 

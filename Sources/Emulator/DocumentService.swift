@@ -165,11 +165,8 @@ extension Emulator {
     }
 
     func getDocumentJob(_ p: [String: String]) throws(APIError) -> HTTPResponse {
-        let (instance, namespace, collection) = try scope(p)
-        let id = try Self.required(p, "JobId")
-        _ = try job(id, instance: instance, namespace: namespace, collection: collection)
-        advance(jobID: id)
-        let row = try job(id, instance: instance, namespace: namespace, collection: collection)
+        let row = try currentJob(p)
+        let id = row["id"].string ?? ""
         guard row["kind"].string == "document" else { throw APIError(404, "Job.NotFound", "The job \(id) is not a document job.") }
         let status = row["status"].string ?? "Pending"
         var body: JSON = ["RequestId": .string(Self.requestID()), "Status": "success", "Message": "success", "Job": Self.jobObject(row)]

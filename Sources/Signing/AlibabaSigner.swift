@@ -81,13 +81,7 @@ public struct AlibabaSigner: Sendable {
     /// A fresh nonce: 16 random bytes in hex.
     public static func makeNonce() -> String { Digest.randomBytes(16).hex }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { DateFormats.string(date, "yyyy-MM-dd'T'HH:mm:ss'Z'") }
 
     private func signV3(_ call: AlibabaRPCCall, date: Date, nonce: String) -> SignedRequest {
         let query = call.query.sorted { $0.0 < $1.0 }

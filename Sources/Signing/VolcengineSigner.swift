@@ -19,13 +19,7 @@ public struct VolcengineSigner: Sendable {
         self.service = service
     }
 
-    public static func xDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
-    }
+    public static func xDate(_ date: Date) -> String { DateFormats.string(date, "yyyyMMdd'T'HHmmss'Z'") }
 
     /// Adds `X-Date`, `X-Content-Sha256`, `X-Security-Token` (with STS) and `Authorization` to `headers`.
     public func sign(method: String, path: String, query: [(String, String)], headers: inout [(String, String)],
